@@ -1,0 +1,26 @@
+"""OME-Zarr as a first-class xarray format.
+
+Importing the package registers the ``.omezarr`` accessor on DataArray and Dataset; the ``omezarr``
+backend (``xr.open_dataset(path, engine="omezarr")``) is registered through an entry point. Heavy
+libraries (dask, scipy, scikit-image, pint) load only when a function needs them.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import accessor as _accessor  # noqa: F401  (registers .omezarr)
+from .api import pyramid, to_zarr
+from .format import CurrentFormat, FormatV04, FormatV05, format_from_version
+from .scale import Methods
+
+__all__ = [
+    "CurrentFormat",
+    "FormatV04",
+    "FormatV05",
+    "Methods",
+    "__version__",
+    "format_from_version",
+    "pyramid",
+    "to_zarr",
+]

@@ -1,0 +1,145 @@
+"""The functions behind the ``.omezarr`` accessor: write a DataArray, or compute its pyramid.
+
+Each accessor method forwards here, and each function here is public, so scripts can call
+``xarray_omezarr.to_zarr(da, ...)`` without the accessor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import xarray as xr
+
+from .format import Format
+from .image import describe_image, omero_metadata
+from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, pyramid_factors
+from .scale import Methods, get_method
+from .writer import StorageOptions, write_image
+
+__all__ = ["image_variable", "pyramid", "to_zarr"]
+
+DEFAULT_NAME = "image"
+
+
+def image_variable(obj: xr.DataArray | xr.Dataset, name: str | None = None) -> xr.DataArray:
+    """The image of a DataArray, or the named (or only) data variable of a Dataset."""
+    if isinstance(obj, xr.DataArray):
+        return obj
+    names = list(obj.data_vars)
+    if name is None:
+        if len(names) != 1:
+            raise ValueError(f"the Dataset has data variables {names}; say which is the image with name=...")
+        name = names[0]
+    if name not in obj.data_vars:
+        raise KeyError(f"{name!r} is not a data variable of the Dataset; it has {names}")
+    return obj[name]
+
+
+def to_zarr(
+    obj: xr.DataArray | xr.Dataset,
+    store: Any,
+    *,
+    scale_factors: ScaleFactors = DEFAULT_SCALE_FACTORS,
+    method: Methods | str = Methods.RESIZE,
+    version: Format | str = "0.5",
+    mode: str = "w-",
+    storage_options: StorageOptions = None,
+    name: str | None = None,
+    compute: bool = True,
+    axis_types: Mapping[str, str | None] | None = None,
+) -> list[Any]:
+    """Write a DataArray as an OME-Zarr image with a multiscale pyramid.
+
+    Axes, units, scale and translation come from the dims and regular coordinates; channel coordinate
+    values become channel labels. The parameters mean what they mean for
+    :func:`xarray_omezarr.writer.write_image`.
+
+    Parameters
+    ----------
+    obj
+        The image; for a Dataset, its only data variable or the one called ``name``.
+    store
+        A path, URL or zarr store.
+    scale_factors
+        Cumulative factors per level (ints for y/x, dicts per axis name), ``()`` for no pyramid.
+    method
+        Downsampling method (see :class:`~xarray_omezarr.scale.Methods`).
+    version
+        ``"0.5"`` (Zarr v3, default) or ``"0.4"`` (Zarr v2).
+    mode
+        ``"w-"`` refuses an existing target, ``"w"`` replaces it.
+    storage_options
+        ``zarr.create_array`` options (``chunks``, ``shards``, ``compressors``...), one dict or one per level.
+    name
+        The image's name in the metadata; the DataArray's name by default, else ``"image"``.
+    compute
+        ``False`` returns a list holding the delayed write (data first, then metadata).
+    axis_types
+        Types for dims whose names do not say, e.g. ``{"row": "space", "col": "space"}``.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, zarr
+    >>> da = xr.DataArray(np.zeros((32, 32), "uint8"), dims=("y", "x"))
+    >>> to_zarr(da, zarr.storage.MemoryStore(), scale_factors=(2,))
+    []
+    """
+    image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
+    description = describe_image(image, axis_types=axis_types)
+    return write_image(
+        image,
+        store,
+        scale_factors=scale_factors,
+        method=method,
+        fmt=version,
+        storage_options=storage_options,
+        compute=compute,
+        mode=mode,
+        axis_types=axis_types,
+        name=name or description.name or DEFAULT_NAME,
+        omero=omero_metadata(description),
+    )
+
+
+def pyramid(
+    obj: xr.DataArray,
+    *,
+    scale_factors: ScaleFactors = DEFAULT_SCALE_FACTORS,
+    method: Methods | str = Methods.RESIZE,
+    axis_types: Mapping[str, str | None] | None = None,
+) -> xr.DataTree:
+    """The pyramid :func:`to_zarr` would write: one node per level (``"0"``, ``"1"``...).
+
+    Each level's coordinates are where its pixels really are under ``method``; the transforms written for
+    a level are exactly its coordinates' scale and translation. Levels are lazy for dask input.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> da = xr.DataArray(np.arange(16.0).reshape(4, 4), dims=("y", "x"), name="img")
+    >>> tree = pyramid(da, scale_factors=(2,), method="local_mean")
+    >>> tree["1"]["img"].x.values
+    array([0.5, 2.5])
+    """
+    spec = get_method(method)
+    description = describe_image(obj, axis_types=axis_types)
+    factors = pyramid_factors(scale_factors, description.axes, description.data.shape, spec.name)
+    levels = build_pyramid(description.data, description.geometry, factors, spec.name)
+    name = description.name or DEFAULT_NAME
+    nodes: dict[str, xr.Dataset] = {}
+    for index, level in enumerate(levels):
+        coords: dict[str, Any] = {}
+        for axis, size, geometry in zip(description.axes, level.data.shape, level.geometry, strict=True):
+            if axis.type == "channel":
+                if description.channel_labels is not None:
+                    coords[axis.name] = list(description.channel_labels)
+                continue
+            coords[axis.name] = xr.Variable(
+                axis.name, geometry.values(size), {"units": axis.unit} if axis.unit else {}
+            )
+        array = xr.DataArray(
+            level.data, dims=description.dims, coords=coords, name=name, attrs=dict(obj.attrs)
+        )
+        nodes[str(index)] = array.to_dataset()
+    return xr.DataTree.from_dict(nodes)

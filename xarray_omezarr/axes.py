@@ -1,0 +1,148 @@
+"""NGFF axes from xarray dimensions, and the spec's rules about them.
+
+Names are kept as the user wrote them; the axis *type* comes from the name (``t``/``time``,
+``c``/``channel``, ``z``/``y``/``x``) unless the caller says otherwise. The spec orders axes as
+time, then channel or custom, then space; :func:`spec_order` gives that order so that callers can
+transpose lazily instead of refusing a DataArray whose dims are in another order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Axis", "axes_from_dims", "axis_type_from_name", "spec_order", "validate_axes"]
+
+_TYPES_BY_NAME = {
+    "t": "time",
+    "time": "time",
+    "c": "channel",
+    "ch": "channel",
+    "channel": "channel",
+    "z": "space",
+    "y": "space",
+    "x": "space",
+}
+_RANK = {"time": 0, "channel": 1, "space": 2}  # custom axes rank with channels, as the spec allows
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One NGFF axis: its name, its type (``None`` when untyped) and its unit.
+
+    Examples
+    --------
+    >>> Axis("x", "space", "micrometer").to_json()
+    {'name': 'x', 'type': 'space', 'unit': 'micrometer'}
+    """
+
+    name: str
+    type: str | None = None
+    unit: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        """The axis as the spec writes it, leaving out what is unknown."""
+        out = {"name": self.name}
+        if self.type is not None:
+            out["type"] = self.type
+        if self.unit is not None:
+            out["unit"] = self.unit
+        return out
+
+    @classmethod
+    def from_json(cls, value: str | Mapping[str, Any]) -> Axis:
+        """Read an axis from 0.3 (a bare name) or 0.4+ (a dict)."""
+        if isinstance(value, str):
+            return cls(value, axis_type_from_name(value))
+        if not isinstance(value, Mapping) or not isinstance(value.get("name"), str):
+            raise ValueError(f"an axis must be a name or a dict with a 'name'; got {value!r}")
+        return cls(value["name"], value.get("type"), value.get("unit"))
+
+
+def axis_type_from_name(name: str) -> str | None:
+    """The axis type the name implies, or ``None`` for a custom axis.
+
+    Examples
+    --------
+    >>> axis_type_from_name("time"), axis_type_from_name("y"), axis_type_from_name("angle")
+    ('time', 'space', None)
+    """
+    return _TYPES_BY_NAME.get(name.lower())
+
+
+def axes_from_dims(
+    dims: Sequence[str],
+    axis_types: Mapping[str, str | None] | None = None,
+    units: Mapping[str, str | None] | None = None,
+) -> list[Axis]:
+    """Axes for the given dims, typed by name unless ``axis_types`` overrides.
+
+    Examples
+    --------
+    >>> [a.type for a in axes_from_dims(["c", "y", "x"])]
+    ['channel', 'space', 'space']
+    >>> axes_from_dims(["row", "col"], {"row": "space", "col": "space"})[0]
+    Axis(name='row', type='space', unit=None)
+    """
+    axis_types = dict(axis_types or {})
+    units = dict(units or {})
+    unknown = set(axis_types) - set(dims)
+    if unknown:
+        raise ValueError(f"axis_types names {sorted(unknown)}, which are not dims of the image {tuple(dims)}")
+    return [
+        Axis(str(d), axis_types[d] if d in axis_types else axis_type_from_name(str(d)), units.get(d))
+        for d in dims
+    ]
+
+
+def spec_order(axes: Sequence[Axis]) -> list[int]:
+    """The permutation that puts axes in the spec's order (time, channel/custom, space).
+
+    Within a rank the user's order is kept (a stable sort), so ``z, y, x`` stays ``z, y, x``.
+
+    Examples
+    --------
+    >>> spec_order(axes_from_dims(["y", "x", "c"]))
+    [2, 0, 1]
+    """
+    return sorted(range(len(axes)), key=lambda i: _RANK.get(axes[i].type or "", 1))
+
+
+def validate_axes(axes: Sequence[Axis]) -> None:
+    """Raise ``ValueError`` unless the axes form a valid NGFF image.
+
+    Checks: 2 to 5 axes, unique names, 2 or 3 space axes, at most one time and one channel axis,
+    and the spec's order.
+
+    Examples
+    --------
+    >>> validate_axes(axes_from_dims(["y", "x"]))
+    >>> validate_axes(axes_from_dims(["x"]))
+    Traceback (most recent call last):
+    ...
+    ValueError: an OME-Zarr image has 2 to 5 axes; got 1 ('x',)
+    """
+    names = tuple(a.name for a in axes)
+    if not 2 <= len(axes) <= 5:
+        raise ValueError(f"an OME-Zarr image has 2 to 5 axes; got {len(axes)} {names}")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"axis names must be unique; {duplicates} appear more than once in {names}")
+    n_space = sum(a.type == "space" for a in axes)
+    if not 2 <= n_space <= 3:
+        raise ValueError(
+            f"an OME-Zarr image needs 2 or 3 space axes; {names} has {n_space}. Name them z/y/x, or pass "
+            "axis_types={'dim': 'space'} for dims with other names"
+        )
+    for kind in ("time", "channel"):
+        same = [a.name for a in axes if a.type == kind]
+        if len(same) > 1:
+            raise ValueError(f"an OME-Zarr image has at most one {kind} axis; got {same}")
+    if spec_order(axes) != list(range(len(axes))):
+        raise ValueError(f"axes {names} are not in the spec's order (time, channel or custom, space)")
+
+
+def axis_names(axes: Iterable[Axis]) -> tuple[str, ...]:
+    """The names of the axes, in order."""
+    return tuple(a.name for a in axes)

@@ -1,0 +1,172 @@
+"""OME-NGFF format versions: what differs between 0.4 and 0.5 on disk.
+
+Every version-specific decision (Zarr format, where the OME attributes live, the chunk key separator,
+whether arrays carry ``dimension_names``) is answered by one of these objects, so that the writer and
+the reader never compare version strings themselves. The names mirror ome-zarr-py's ``ome_zarr.format``
+so that code written for its ``fmt=`` parameter keeps working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CurrentFormat",
+    "Format",
+    "FormatV04",
+    "FormatV05",
+    "as_format",
+    "format_from_version",
+    "ome_attributes",
+    "version_of",
+]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One OME-NGFF version and its on-disk conventions.
+
+    Examples
+    --------
+    >>> FormatV05().zarr_format
+    3
+    >>> FormatV04().wrap({"multiscales": []})
+    {'multiscales': []}
+    """
+
+    version: str = ""
+    zarr_format: int = 3
+
+    @property
+    def versioned_blocks(self) -> bool:
+        """Whether each OME block (``multiscales``, ``plate``...) carries its own ``version`` key."""
+        return self.zarr_format == 2
+
+    def wrap(self, ome: dict[str, Any]) -> dict[str, Any]:
+        """Turn OME metadata into the group attributes of this version."""
+        raise NotImplementedError
+
+    def chunk_key_encoding(self) -> dict[str, str]:
+        """The chunk key encoding of arrays of this version (0.4 requires ``/``)."""
+        raise NotImplementedError
+
+    def array_kwargs(self, dims: tuple[str, ...]) -> dict[str, Any]:
+        """Keyword arguments for ``Group.create_array`` that this version requires."""
+        kwargs: dict[str, Any] = {"chunk_key_encoding": self.chunk_key_encoding()}
+        if self.zarr_format == 3:
+            kwargs["dimension_names"] = list(dims)
+        return kwargs
+
+    def __str__(self) -> str:
+        return f"OME-NGFF {self.version} (Zarr v{self.zarr_format})"
+
+
+@dataclass(frozen=True)
+class FormatV04(Format):
+    """OME-NGFF 0.4: Zarr v2, metadata at the top of ``.zattrs``, ``version`` inside each block."""
+
+    version: str = "0.4"
+    zarr_format: int = 2
+
+    def wrap(self, ome: dict[str, Any]) -> dict[str, Any]:
+        return dict(ome)
+
+    def chunk_key_encoding(self) -> dict[str, str]:
+        return {"name": "v2", "separator": "/"}
+
+
+@dataclass(frozen=True)
+class FormatV05(Format):
+    """OME-NGFF 0.5: Zarr v3, metadata under ``attributes["ome"]`` with one ``version`` for the group."""
+
+    version: str = "0.5"
+    zarr_format: int = 3
+
+    def wrap(self, ome: dict[str, Any]) -> dict[str, Any]:
+        return {"ome": {"version": self.version, **ome}}
+
+    def chunk_key_encoding(self) -> dict[str, str]:
+        return {"name": "default", "separator": "/"}
+
+
+CurrentFormat = FormatV05
+"""The format written when none is given."""
+
+_WRITABLE: dict[str, type[Format]] = {"0.4": FormatV04, "0.5": FormatV05}
+
+
+def format_from_version(version: str | float) -> Format:
+    """The format object for a version string such as ``"0.4"``.
+
+    Examples
+    --------
+    >>> format_from_version("0.4")
+    FormatV04(version='0.4', zarr_format=2)
+    """
+    key = str(version)
+    if key not in _WRITABLE:
+        raise ValueError(
+            f"OME-NGFF version {key!r} cannot be written; choose one of {sorted(_WRITABLE)} "
+            "(0.5 is the default; 0.4 for viewers that do not read Zarr v3 yet)"
+        )
+    return _WRITABLE[key]()
+
+
+def as_format(fmt: Format | str | float | None) -> Format:
+    """Accept a format object, a version string or ``None`` (the current format).
+
+    Examples
+    --------
+    >>> as_format(None).version
+    '0.5'
+    >>> as_format("0.4").zarr_format
+    2
+    """
+    if fmt is None:
+        return CurrentFormat()
+    if isinstance(fmt, Format):
+        return fmt
+    if isinstance(fmt, str | float):
+        return format_from_version(fmt)
+    version = getattr(fmt, "version", None)  # an ome-zarr-py format object
+    if isinstance(version, str):
+        return format_from_version(version)
+    raise TypeError(f"fmt must be a Format, a version string such as '0.5', or None; got {fmt!r}")
+
+
+def ome_attributes(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The OME metadata of a group's attributes, whatever the version.
+
+    0.5 nests it under ``"ome"``; 0.4 and older keep it at the top level.
+
+    Examples
+    --------
+    >>> ome_attributes({"ome": {"version": "0.5", "multiscales": []}})
+    {'version': '0.5', 'multiscales': []}
+    >>> ome_attributes({"multiscales": []})
+    {'multiscales': []}
+    """
+    ome = attrs.get("ome")
+    if isinstance(ome, dict):
+        return ome
+    return attrs
+
+
+def version_of(ome: dict[str, Any]) -> str | None:
+    """The OME-NGFF version of unwrapped OME metadata, from its group or block ``version`` keys.
+
+    Examples
+    --------
+    >>> version_of({"multiscales": [{"version": "0.4"}]})
+    '0.4'
+    """
+    if isinstance(ome.get("version"), str):
+        return str(ome["version"])
+    for key in ("multiscales", "plate", "well", "image-label"):
+        block = ome.get(key)
+        if isinstance(block, list) and block and isinstance(block[0], dict):
+            block = block[0]
+        if isinstance(block, dict) and isinstance(block.get("version"), str):
+            return str(block["version"])
+    return None

@@ -1,0 +1,142 @@
+"""Multiscale pyramids whose levels know where their pixels are.
+
+:func:`pyramid_factors` turns the seed's ``scale_factors`` (cumulative, relative to level 0) into one
+factor per axis and level, refusing what cannot be built. :func:`build_pyramid` computes the levels,
+each from the nearest finer level whose factors divide its own, and carries each level's
+:class:`~xarray_omezarr.transforms.LinearAxis` along so that the metadata written is the geometry of
+the data, not a ratio of shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .axes import Axis
+from .scale import Methods, get_method
+from .scale import downsample as _downsample
+from .transforms import LinearAxis, tidy
+
+__all__ = ["DEFAULT_SCALE_FACTORS", "Level", "build_pyramid", "pyramid_factors"]
+
+DEFAULT_SCALE_FACTORS = (2, 4, 8, 16)
+
+ScaleFactors = Sequence[int] | Sequence[Mapping[str, int]]
+
+
+@dataclass(frozen=True)
+class Level:
+    """One pyramid level: its array (numpy or dask) and the position of its pixels per axis."""
+
+    data: Any
+    geometry: tuple[LinearAxis, ...]
+    factors: tuple[int, ...]
+
+
+def _as_factor(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not float(value).is_integer() or int(value) < 1:
+        raise ValueError(f"scale factor {value!r} ({where}) must be a whole number >= 1")
+    return int(value)
+
+
+def pyramid_factors(
+    scale_factors: ScaleFactors | None,
+    axes: Sequence[Axis],
+    shape: Sequence[int],
+    method: Methods | str | None = Methods.RESIZE,
+) -> list[tuple[int, ...]]:
+    """Cumulative factors per axis for every level, level 0 (all ones) first.
+
+    Plain integers downsample the in-plane axes (the last two space axes: ``y`` and ``x``) and leave
+    ``z`` alone, as the seed documents; dicts name the axes they downsample, any space axis included.
+
+    Examples
+    --------
+    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> pyramid_factors([2, 4], axes_from_dims(["z", "y", "x"]), (10, 64, 64))
+    [(1, 1, 1), (1, 2, 2), (1, 4, 4)]
+    >>> pyramid_factors([{"z": 2, "y": 2, "x": 2}], axes_from_dims(["z", "y", "x"]), (10, 64, 64))
+    [(1, 1, 1), (2, 2, 2)]
+    """
+    spec = get_method(method)
+    names = [a.name for a in axes]
+    space = [a.name for a in axes if a.type == "space"]
+    if isinstance(scale_factors, str | bytes | Mapping):
+        raise TypeError(f"scale_factors must be a list of ints or of dicts; got {scale_factors!r}")
+    levels: list[tuple[int, ...]] = [tuple(1 for _ in axes)]
+    for i, entry in enumerate(scale_factors or ()):
+        where = f"level {i + 1}"
+        if isinstance(entry, Mapping):
+            for key in entry:
+                if key not in names:
+                    raise ValueError(f"scale factor {where} names axis {key!r}, which is not one of {names}")
+                if key not in space:
+                    raise ValueError(
+                        f"scale factor {where} downsamples {key!r}, which is not a space axis; only {space} "
+                        "can be downsampled"
+                    )
+            per_axis = {k: _as_factor(v, where) for k, v in entry.items()}
+        else:
+            factor = _as_factor(entry, where)
+            per_axis = dict.fromkeys(space[-2:], factor)
+        levels.append(tuple(per_axis.get(n, 1) for n in names))
+    for level, factors in enumerate(levels[1:], start=1):
+        for name, n, f in zip(names, shape, factors, strict=True):
+            if spec.size(n, f) < 1:
+                raise ValueError(
+                    f"scale factor {f} at level {level} would shrink axis {name!r} ({n} pixels) below one "
+                    "pixel; use fewer or smaller scale_factors"
+                )
+    return levels
+
+
+def _source_level(levels: Sequence[tuple[int, ...]], target: tuple[int, ...]) -> int:
+    """The coarsest earlier level whose factors divide ``target``'s (level 0 always does)."""
+    for index in range(len(levels) - 1, -1, -1):
+        if all(t % f == 0 and t >= f for f, t in zip(levels[index], target, strict=True)):
+            return index
+    return 0
+
+
+def build_pyramid(
+    data: Any,
+    geometry: Sequence[LinearAxis],
+    factors: Sequence[tuple[int, ...]],
+    method: Methods | str | None = Methods.RESIZE,
+) -> list[Level]:
+    """Compute every level, each from the nearest finer level it can be derived from.
+
+    Parameters
+    ----------
+    data
+        Level 0, a numpy or dask array.
+    geometry
+        Level 0's scale and translation per axis.
+    factors
+        Cumulative factors per level, as :func:`pyramid_factors` returns them (level 0 first).
+    method
+        A :class:`~xarray_omezarr.scale.Methods` member or its name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> levels = build_pyramid(np.zeros((4, 6)), [LinearAxis(), LinearAxis()], [(1, 1), (2, 2)], "local_mean")
+    >>> levels[1].data.shape, levels[1].geometry[0]
+    ((2, 3), LinearAxis(scale=2.0, translation=0.5))
+    """
+    spec = get_method(method)
+    levels = [Level(data, tuple(geometry), tuple(factors[0]))]
+    for target in factors[1:]:
+        source = levels[_source_level([lv.factors for lv in levels], target)]
+        relative = tuple(t // f for f, t in zip(source.factors, target, strict=True))
+        array = _downsample(source.data, relative, spec.name) if any(r > 1 for r in relative) else source.data
+        # from level 0 and the cumulative factor: one rounding instead of one per level
+        positions = tuple(
+            LinearAxis(tidy(axis.scale * f), tidy(axis.translation + spec.offset(f) * axis.scale))
+            if f > 1
+            else axis
+            for axis, f in zip(levels[0].geometry, target, strict=True)
+        )
+        levels.append(Level(array, positions, tuple(target)))
+    return levels

@@ -1,0 +1,305 @@
+"""Downsampling methods, each with the geometry of the pixels it produces.
+
+A method does two things: it computes a smaller array, and it says where that array's pixels are in
+the input's index space. Output pixel ``j`` along an axis downsampled by ``f`` lies at input index
+``offset + f * j``, so a level's coordinates (and hence its OME transforms) follow from the input's
+coordinates exactly, never from a ratio of shapes.
+
+Two grids occur:
+
+* the *block grid* (``local_mean``, ``resize``, ``gaussian``, ``laplacian``, ``mode``): the input is cut
+  into blocks of ``f`` pixels (a remainder of fewer than ``f`` pixels at the end is dropped), and output
+  pixel ``j`` sits at the centre of block ``j``: ``offset = (f - 1) / 2``, size ``n // f``;
+* the *sampling grid* (``nearest``): output pixel ``j`` *is* input pixel ``f * j``: ``offset = 0``,
+  size ``ceil(n / f)``.
+
+Every method is computed by one block function that sees a block of whole ``f``-blocks (plus a halo for
+methods that smooth), so a chunked dask array gives exactly the whole-array result, with no seams.
+Integer output is rounded to nearest and clipped to the dtype, never truncated or wrapped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Method", "Methods", "downsample", "get_method", "level_size"]
+
+
+class Methods(str, Enum):
+    """The downsampling methods; plain strings (``"local_mean"``) are accepted wherever these are.
+
+    - ``nearest``: keep every ``f``-th pixel (pixel ``f * j`` of the input).
+    - ``resize``: anti-aliased linear resampling onto the block centres, as ``skimage.transform.resize``
+      does when the size divides by ``f`` (Gaussian with ``sigma = (f - 1) / 2``, then linear
+      interpolation).
+    - ``laplacian``: the low-pass image of a Laplacian pyramid, i.e. the Gaussian-reduced image that
+      ``skimage.transform.pyramid_laplacian`` subtracts from (``sigma = 2 f / 6``, then linear
+      interpolation onto the block centres). Never the band-pass detail.
+    - ``local_mean``: the mean of each block, as ``skimage.transform.downscale_local_mean``.
+    - ``gaussian``: a stronger low-pass (``sigma = f / 2``) sampled at the block centres, for noisy data.
+    - ``mode``: the most frequent value of each block (the smallest on ties), for labels.
+    - ``zoom``: ``scipy.ndimage.zoom``-style spline resampling (not available yet).
+    """
+
+    NEAREST = "nearest"
+    RESIZE = "resize"
+    LAPLACIAN = "laplacian"
+    LOCAL_MEAN = "local_mean"
+    GAUSSIAN = "gaussian"
+    MODE = "mode"
+    ZOOM = "zoom"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+LABEL_METHODS = frozenset({Methods.NEAREST, Methods.MODE})
+"""Methods that never invent values, the only ones allowed for labels."""
+
+_GAUSSIAN_TRUNCATE = 4.0  # scipy's default: the kernel reaches 4 sigma
+
+
+@dataclass(frozen=True)
+class Method:
+    """A downsampling method: its geometry and its block function."""
+
+    name: Methods
+    on_block_grid: bool
+    sigma: Callable[[int], float] | None = None  # Gaussian pre-filter per factor, None for none
+    reduce: Callable[[np.ndarray, Sequence[int]], np.ndarray] | None = None
+
+    def offset(self, factor: int) -> float:
+        """Input index of output pixel 0 along an axis downsampled by ``factor``."""
+        return (factor - 1) / 2 if self.on_block_grid else 0.0
+
+    def size(self, n: int, factor: int) -> int:
+        """Output size along an axis of ``n`` pixels downsampled by ``factor``."""
+        return n // factor if self.on_block_grid else -(-n // factor)
+
+    @property
+    def function_name(self) -> str:
+        """Fully qualified name of the function that computes it, recorded in the metadata."""
+        return f"{__name__}.downsample"
+
+
+def _compute_dtype(dtype: np.dtype) -> np.dtype:
+    """Float32 where it is exact enough (inputs of up to 16 bits), float64 otherwise."""
+    if dtype.kind == "f" and dtype.itemsize <= 4:
+        return np.dtype(np.float32)
+    if dtype.kind in "biu" and dtype.itemsize <= 2:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _cast_back(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float results back to the input dtype: rounded to nearest and clipped for integers."""
+    if dtype == values.dtype:
+        return values
+    if dtype.kind == "b":
+        return values >= 0.5
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
+    return values.astype(dtype)
+
+
+def _blocks(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
+    """View ``x`` (whole blocks only) as ``(n0 // f0, f0, n1 // f1, f1, ...)``."""
+    shape: list[int] = []
+    for n, f in zip(x.shape, factors, strict=True):
+        shape += [n // f, f]
+    return x.reshape(shape)
+
+
+def _block_mean(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
+    blocks = _blocks(x.astype(_compute_dtype(x.dtype), copy=False), factors)
+    axes = tuple(range(1, blocks.ndim, 2))
+    if blocks.dtype.kind == "f" and np.isnan(blocks).any():
+        import warnings
+
+        with warnings.catch_warnings():  # an all-NaN block is NaN, and that is the answer
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return _cast_back(np.nanmean(blocks, axis=axes), x.dtype)
+    return _cast_back(blocks.mean(axis=axes), x.dtype)
+
+
+def _block_mode(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
+    """The most frequent value of each block; the smallest of them on ties."""
+    blocks = _blocks(x, factors)
+    ndim = x.ndim
+    order = [2 * i for i in range(ndim)] + [2 * i + 1 for i in range(ndim)]
+    members = np.sort(blocks.transpose(order).reshape(*blocks.shape[0::2], -1), axis=-1)
+    # blocks are small (f**ndim values), so counting by pairwise comparison is cheap and vectorised
+    counts = (members[..., :, None] == members[..., None, :]).sum(axis=-1)
+    first_most_frequent = np.argmax(counts, axis=-1)[..., None]  # sorted: the first is the smallest
+    return np.take_along_axis(members, first_most_frequent, axis=-1)[..., 0]
+
+
+def _block_centres(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
+    """Linear interpolation at each block's centre: the middle pixel, or the mean of the middle two."""
+    out = x
+    for axis, f in enumerate(factors):
+        if f == 1:
+            continue
+        moved = np.moveaxis(out, axis, -1)
+        blocks = moved.reshape(*moved.shape[:-1], moved.shape[-1] // f, f)
+        if f % 2:
+            centre = blocks[..., f // 2]
+        else:
+            centre = (blocks[..., f // 2 - 1] + blocks[..., f // 2]) / 2
+        out = np.moveaxis(centre, -1, axis)
+    return out
+
+
+def _halo(method: Method, factors: Sequence[int]) -> tuple[int, ...]:
+    """How many neighbouring pixels each output needs beyond its block, per axis."""
+    if method.sigma is None:
+        return tuple(0 for _ in factors)
+    return tuple(int(_GAUSSIAN_TRUNCATE * method.sigma(f) + 0.5) if f > 1 else 0 for f in factors)
+
+
+def _smooth_block(
+    padded: np.ndarray, factors: Sequence[int], halo: Sequence[int], method: Method, out_dtype: Any
+) -> np.ndarray:
+    """Smooth a block that carries ``halo`` pixels of context on each side, then sample block centres."""
+    from scipy import ndimage
+
+    assert method.sigma is not None
+    sigmas = [method.sigma(f) if f > 1 else 0.0 for f in factors]
+    work = padded.astype(_compute_dtype(np.dtype(out_dtype)), copy=False)
+    smoothed = ndimage.gaussian_filter(work, sigmas, mode="reflect", truncate=_GAUSSIAN_TRUNCATE)
+    inner = smoothed[tuple(slice(h, s - h) for h, s in zip(halo, smoothed.shape, strict=True))]
+    return _cast_back(_block_centres(inner, factors), np.dtype(out_dtype))
+
+
+_METHODS: dict[Methods, Method] = {
+    Methods.NEAREST: Method(Methods.NEAREST, on_block_grid=False),
+    Methods.LOCAL_MEAN: Method(Methods.LOCAL_MEAN, on_block_grid=True, reduce=_block_mean),
+    Methods.MODE: Method(Methods.MODE, on_block_grid=True, reduce=_block_mode),
+    Methods.RESIZE: Method(Methods.RESIZE, on_block_grid=True, sigma=lambda f: (f - 1) / 2),
+    Methods.LAPLACIAN: Method(Methods.LAPLACIAN, on_block_grid=True, sigma=lambda f: 2 * f / 6),
+    Methods.GAUSSIAN: Method(Methods.GAUSSIAN, on_block_grid=True, sigma=lambda f: f / 2),
+}
+
+
+def get_method(method: Methods | str | None) -> Method:
+    """The :class:`Method` for a name, with a clear error for unknown or unavailable ones.
+
+    Examples
+    --------
+    >>> get_method("local_mean").offset(2)
+    0.5
+    >>> get_method("nearest").size(5, 2)
+    3
+    """
+    if method is None:
+        method = Methods.RESIZE
+    try:
+        key = Methods(method.value if isinstance(method, Enum) else method)
+    except ValueError:
+        raise ValueError(
+            f"unknown downsampling method {method!r}; choose one of {[m.value for m in Methods]}"
+        ) from None
+    if key not in _METHODS:
+        raise NotImplementedError(f"method {key.value!r} is not available yet; use one of {sorted(_METHODS)}")
+    return _METHODS[key]
+
+
+def level_size(n: int, factor: int, method: Methods | str) -> int:
+    """Size of an axis of ``n`` pixels after downsampling by ``factor`` with ``method``."""
+    return get_method(method).size(n, factor)
+
+
+def _aligned_chunks(chunks: tuple[int, ...], factor: int, minimum: int) -> tuple[int, ...]:
+    """Chunks along one axis made multiples of ``factor`` and at least ``minimum`` where possible."""
+    total = sum(chunks)
+    if factor == 1 and min(chunks) >= minimum:
+        return chunks
+    size = max(chunks[0], minimum, factor)
+    size = -(-size // factor) * factor
+    if size >= total:
+        return (total,)
+    out = [size] * (total // size)
+    if total % size:
+        out.append(total % size)
+    return tuple(out)
+
+
+def downsample(data: Any, factors: Sequence[int], method: Methods | str | None = Methods.RESIZE) -> Any:
+    """Downsample a numpy or dask array by integer ``factors`` (one per axis) with ``method``.
+
+    The result keeps the input's dtype and type (numpy stays numpy, dask stays lazy). Chunked and
+    whole-array results are equal. Where output pixel ``j`` lies is ``get_method(method).offset(f) + f * j``
+    in input pixels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> downsample(np.arange(8, dtype="uint8").reshape(2, 4), (1, 2), "local_mean")
+    array([[0, 2],
+           [4, 6]], dtype=uint8)
+    """
+    spec = get_method(method)
+    factors = tuple(int(f) for f in factors)
+    if len(factors) != data.ndim:
+        raise ValueError(f"{len(factors)} factors for an array of {data.ndim} dimensions")
+    if any(f < 1 for f in factors):
+        raise ValueError(f"downsampling factors must be integers >= 1; got {factors}")
+    if any(spec.size(n, f) < 1 for n, f in zip(data.shape, factors, strict=True)):
+        raise ValueError(f"factors {factors} would shrink an array of shape {data.shape} below one pixel")
+    if spec.name == Methods.NEAREST:
+        return data[tuple(slice(None, None, f) for f in factors)]
+    whole = tuple(slice(0, (n // f) * f) for n, f in zip(data.shape, factors, strict=True))
+    data = data[whole]
+    is_dask = hasattr(data, "dask")
+    halo = _halo(spec, factors)
+    halo = tuple(min(h, n) for h, n in zip(halo, data.shape, strict=True))
+    if spec.reduce is not None:
+        if not is_dask:
+            return spec.reduce(np.asarray(data), factors)
+        aligned = data.rechunk(
+            tuple(_aligned_chunks(c, f, 1) for c, f in zip(data.chunks, factors, strict=True))
+        )
+        out_chunks = tuple(tuple(c // f for c in cs) for cs, f in zip(aligned.chunks, factors, strict=True))
+        return aligned.map_blocks(spec.reduce, factors, chunks=out_chunks, dtype=data.dtype)
+    dtype = data.dtype
+    if not is_dask:
+        padded = np.pad(np.asarray(data), [(h, h) for h in halo], mode="symmetric")
+        return _smooth_block(padded, factors, halo, spec, dtype)
+    aligned = data.rechunk(
+        tuple(_aligned_chunks(c, f, h) for c, f, h in zip(data.chunks, factors, halo, strict=True))
+    )
+    out_chunks = tuple(tuple(c // f for c in cs) for cs, f in zip(aligned.chunks, factors, strict=True))
+    return aligned.map_overlap(
+        _smooth_block,
+        depth=dict(enumerate(halo)),
+        boundary="reflect",
+        trim=False,
+        chunks=out_chunks,
+        dtype=dtype,
+        factors=factors,
+        halo=halo,
+        method=spec,
+        out_dtype=dtype,
+        meta=np.empty((0,) * data.ndim, dtype=dtype),
+    )
+
+
+def _is_integral(values: Sequence[Any]) -> bool:
+    return all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values)
+
+
+def relative_factor(finer: int, coarser: int) -> int | None:
+    """``coarser / finer`` if it is a whole number, else ``None`` (used to chain pyramid levels)."""
+    return coarser // finer if coarser % finer == 0 else None
+
+
+def lcm(values: Sequence[int]) -> int:
+    """Least common multiple, for aligning chunks to several factors at once."""
+    return math.lcm(*values) if values else 1

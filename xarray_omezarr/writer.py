@@ -1,0 +1,646 @@
+"""The one place that creates OME-Zarr arrays and writes OME metadata.
+
+The functions have the names, parameters and defaults of ome-zarr-py's ``ome_zarr.writer`` so that code
+written for it can switch by changing an import; they also accept DataArrays, whose dims, coordinates
+and units give the axes and transforms. The accessor and every other writing path end here.
+
+Order of work, so that an interrupted write never leaves a store that claims to be a complete image:
+
+1. check everything (axes, transforms, factors, storage options, existing data) before touching the store;
+2. create every array;
+3. write the data, level by level;
+4. write the OME metadata last.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import zarr
+
+from .axes import Axis, validate_axes
+from .format import Format, as_format, format_from_version, ome_attributes, version_of
+from .image import AxesLike, describe_image, parse_axes
+from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, pyramid_factors
+from .scale import Methods, get_method
+from .transforms import LinearAxis, parse_transforms, transforms_to_json
+
+__all__ = [
+    "check_format",
+    "check_group_fmt",
+    "default_chunks",
+    "write_image",
+    "write_multiscale",
+    "write_multiscales_metadata",
+]
+
+TARGET_CHUNK_BYTES = 4 * 2**20
+"""Upper bound of a default chunk: a few MiB, small enough for viewers, large enough for throughput."""
+_MAX_PLANE_EDGE = 1024  # 2-D tiles larger than this make viewers fetch far more than they show
+
+GroupLike = zarr.Group | str | os.PathLike[str] | Any
+StorageOptions = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+
+# --- groups and formats -------------------------------------------------------------------------------
+
+
+def check_format(group: zarr.Group, fmt: Format | str | None = None) -> Format:
+    """Check that ``fmt`` can be written into ``group``, or infer the format from the group.
+
+    A Zarr v2 group holds OME-NGFF 0.4, a Zarr v3 group 0.5. Without ``fmt``, the version of OME metadata
+    already in the group wins, then the group's Zarr format.
+
+    Examples
+    --------
+    >>> import zarr
+    >>> check_format(zarr.open_group(zarr.storage.MemoryStore(), zarr_format=2)).version
+    '0.4'
+    """
+    zarr_format = group.metadata.zarr_format
+    if fmt is None:
+        existing = version_of(ome_attributes(dict(group.attrs)))
+        if existing in ("0.4", "0.5"):
+            fmt = format_from_version(existing)
+        else:
+            fmt = format_from_version("0.5" if zarr_format == 3 else "0.4")
+    fmt = as_format(fmt)
+    if fmt.zarr_format != zarr_format:
+        raise ValueError(
+            f"{fmt} needs a Zarr v{fmt.zarr_format} group, but the group is Zarr v{zarr_format}; open it with "
+            f"zarr_format={fmt.zarr_format} or choose fmt={'0.5' if zarr_format == 3 else '0.4'!r}"
+        )
+    return fmt
+
+
+def _store_has_content(store: Any) -> bool:
+    """Whether anything (a zarr node, or any file for a local path) is already at ``store``."""
+    if isinstance(store, str | os.PathLike) and "://" not in os.fspath(store):
+        path = os.fspath(store)
+        return os.path.exists(path) and (not os.path.isdir(path) or bool(os.listdir(path)))
+    try:
+        zarr.open(store=store, mode="r")
+    except Exception:  # zarr raises several types for "nothing here"; any of them means: free
+        return False
+    return True
+
+
+def check_group_fmt(
+    group: GroupLike, fmt: Format | str | None = None, mode: str = "a"
+) -> tuple[zarr.Group, Format]:
+    """Open or create the group for ``fmt`` (a path or store), or check ``fmt`` against a group.
+
+    ``mode`` is zarr's: ``"a"`` opens or creates, ``"w"`` replaces whatever is there, ``"w-"`` refuses an
+    existing target with a :class:`FileExistsError` and leaves it untouched.
+
+    Examples
+    --------
+    >>> import zarr
+    >>> group, fmt = check_group_fmt(zarr.storage.MemoryStore(), "0.4")
+    >>> group.metadata.zarr_format, fmt.version
+    (2, '0.4')
+    """
+    if isinstance(group, zarr.Group):
+        return group, check_format(group, fmt)
+    if mode not in ("a", "w", "w-", "r+"):
+        raise ValueError(f"mode must be 'w-' (refuse existing data), 'w' (replace it) or 'a'; got {mode!r}")
+    fmt = as_format(fmt)
+    if mode == "w-" and _store_has_content(group):
+        raise FileExistsError(
+            f"{_describe_store(group)} already holds data; pass mode='w' to replace it (nothing was written)"
+        )
+    if mode in ("a", "r+"):
+        try:
+            opened = zarr.open_group(store=group, mode="r+")
+        except (FileNotFoundError, zarr.errors.GroupNotFoundError):
+            opened = zarr.open_group(store=group, mode="a", zarr_format=fmt.zarr_format)
+        return opened, check_format(opened, fmt)
+    opened = zarr.open_group(store=group, mode="w", zarr_format=fmt.zarr_format)
+    return opened, fmt
+
+
+def _describe_store(store: Any) -> str:
+    if isinstance(store, str | os.PathLike):
+        return repr(os.fspath(store))
+    return f"the store {store!r}"
+
+
+# --- chunks and storage options -----------------------------------------------------------------------
+
+
+def default_chunks(shape: Sequence[int], dtype: Any, axes: Sequence[Axis]) -> tuple[int, ...]:
+    """Chunks of at most a few MiB: one plane of time and channel, space axes grown evenly.
+
+    Space axes double in turn (x, then y, then z) while the chunk stays within
+    :data:`TARGET_CHUNK_BYTES`, and never exceed the array's shape.
+
+    Examples
+    --------
+    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> default_chunks((2, 300, 4096, 4096), "uint16", axes_from_dims("czyx"))
+    (1, 128, 128, 128)
+    >>> default_chunks((10, 20), "uint8", axes_from_dims("yx"))
+    (10, 20)
+    """
+    itemsize = np.dtype(dtype).itemsize
+    chunks = [1] * len(shape)
+    space = [i for i, a in enumerate(axes) if a.type == "space"] or list(range(len(shape)))
+    cap = {i: _MAX_PLANE_EDGE if len(space) == 2 else shape[i] for i in space}
+    grew = True
+    while grew:
+        grew = False
+        for i in reversed(space):
+            wanted = min(chunks[i] * 2, shape[i], cap[i])
+            if (
+                wanted > chunks[i]
+                and math.prod(chunks) // chunks[i] * wanted * itemsize <= TARGET_CHUNK_BYTES
+            ):
+                chunks[i] = wanted
+                grew = True
+    return tuple(max(1, c) for c in chunks)
+
+
+def _storage_options_per_level(storage_options: StorageOptions, count: int) -> list[dict[str, Any]]:
+    if storage_options is None:
+        return [{} for _ in range(count)]
+    if isinstance(storage_options, Mapping):
+        return [dict(storage_options) for _ in range(count)]
+    options = [dict(o) for o in storage_options]
+    if len(options) != count:
+        raise ValueError(
+            f"storage_options has {len(options)} entries but the pyramid has {count} levels; pass one dict for "
+            "all levels or one per level"
+        )
+    return options
+
+
+def _array_options(
+    options: dict[str, Any], shape: tuple[int, ...], dtype: Any, axes: Sequence[Axis], fmt: Format, level: int
+) -> dict[str, Any]:
+    """Validated keyword arguments for ``create_array`` for one level."""
+    options = dict(options)
+    chunks = options.pop("chunks", None)
+    if isinstance(chunks, str):
+        raise ValueError(
+            f"storage_options chunks={chunks!r} is not allowed (level {level}): zarr's automatic chunks may not "
+            "match the dask chunks that write them, which can corrupt data; give the chunk shape as integers"
+        )
+    if chunks is None:
+        chunks = default_chunks(shape, dtype, axes)
+    elif isinstance(chunks, int):
+        chunks = (chunks,) * len(shape)
+    chunks = tuple(min(int(c), max(1, n)) for c, n in zip(chunks, shape, strict=True))
+    if len(chunks) != len(shape) or any(c < 1 for c in chunks):
+        raise ValueError(f"chunks {chunks} (level {level}) must be {len(shape)} positive integers")
+    shards = options.pop("shards", None)
+    if shards is not None:
+        if fmt.zarr_format == 2:
+            raise ValueError("sharding needs Zarr v3: write OME-NGFF 0.5 (version='0.5') to use shards")
+        shards = tuple(int(s) for s in shards)
+        if len(shards) != len(shape) or any(s % c for s, c in zip(shards, chunks, strict=True)):
+            raise ValueError(
+                f"shards {shards} (level {level}) must be whole multiples of the chunks {chunks}"
+            )
+    for reserved in (
+        "shape",
+        "dtype",
+        "name",
+        "store",
+        "zarr_format",
+        "dimension_names",
+        "chunk_key_encoding",
+    ):
+        if reserved in options:
+            raise ValueError(f"storage_options may not set {reserved!r}; the writer sets it from the image")
+    options.setdefault("fill_value", 0)
+    return {"chunks": chunks, "shards": shards, **options}
+
+
+# --- metadata ----------------------------------------------------------------------------------------
+
+
+def _parse_axes_arg(axes: AxesLike | Sequence[Axis] | None) -> list[Axis] | None:
+    if axes is None:
+        return None
+    entries = list(axes)
+    if all(isinstance(a, Axis) for a in entries):
+        return entries
+    return parse_axes(entries, len(entries))
+
+
+def write_multiscales_metadata(
+    group: GroupLike,
+    datasets: list[dict[str, Any]],
+    fmt: Format | str | None = None,
+    axes: AxesLike | Sequence[Axis] | None = None,
+    name: str | None = None,
+    **metadata: Any,
+) -> None:
+    """Write the multiscales metadata in the group.
+
+    Parameters
+    ----------
+    group
+        The zarr group or a path to it.
+    datasets
+        One dict per level with ``path`` and ``coordinateTransformations`` (which must hold one ``scale``, and
+        may hold a ``translation`` after it).
+    fmt
+        Format object or version string; the current format (0.5) by default.
+    axes
+        Axis names (``"tczyx"``, a list of names) or dicts with name, type and unit.
+    name
+        The multiscale's name.
+    **metadata
+        ``omero`` becomes the group's ``omero`` block; any other key (``type``, ``metadata``...) is stored in
+        the multiscale.
+
+    Examples
+    --------
+    >>> import zarr
+    >>> g = zarr.open_group(zarr.storage.MemoryStore())
+    >>> write_multiscales_metadata(g, [{"path": "0", "coordinateTransformations": [
+    ...     {"type": "scale", "scale": [1.0, 1.0]}]}], axes="yx", name="img")
+    >>> g.attrs["ome"]["multiscales"][0]["axes"][0]
+    {'name': 'y', 'type': 'space'}
+    """
+    group, fmt = check_group_fmt(group, fmt)
+    parsed = _parse_axes_arg(axes)
+    if parsed is None:
+        raise ValueError("axes are required for OME-NGFF 0.4 and later")
+    validate_axes(parsed)
+    if not datasets:
+        raise ValueError("a multiscale image needs at least one dataset")
+    for dataset in datasets:
+        path = dataset.get("path")
+        if not isinstance(path, str) or not path:
+            raise ValueError(f"every dataset needs a 'path' string; got {dataset!r}")
+        transforms = dataset.get("coordinateTransformations")
+        kinds = [t.get("type") for t in transforms or ()]
+        if (
+            not kinds
+            or kinds[0] != "scale"
+            or kinds.count("scale") != 1
+            or set(kinds) - {"scale", "translation"}
+        ):
+            raise ValueError(
+                f"dataset {path!r} needs coordinateTransformations with one 'scale' first and at most one "
+                f"'translation' after it; got {kinds}"
+            )
+        parse_transforms(transforms, len(parsed), f"dataset {path!r}")
+    omero = metadata.pop("omero", None)
+    multiscale: dict[str, Any] = {}
+    if fmt.versioned_blocks:
+        multiscale["version"] = fmt.version
+    if name is not None:
+        multiscale["name"] = name
+    multiscale["axes"] = [a.to_json() for a in parsed]
+    multiscale["datasets"] = [dict(d) for d in datasets]
+    multiscale.update(metadata)
+    ome: dict[str, Any] = {"multiscales": [multiscale]}
+    if omero:
+        ome["omero"] = _checked_omero(omero)
+    group.attrs.update(fmt.wrap(ome))
+
+
+def _checked_omero(omero: Mapping[str, Any]) -> dict[str, Any]:
+    channels = omero.get("channels")
+    if not isinstance(channels, list):
+        raise ValueError("omero metadata needs a 'channels' list")
+    for channel in channels:
+        color = channel.get("color")
+        if color is not None and (not isinstance(color, str) or len(color) != 6):
+            raise ValueError(f"omero channel colour must be 6 hex digits such as 'FF00FF'; got {color!r}")
+        if color is not None:
+            int(color, 16)
+        window = channel.get("window")
+        if window is not None and not {"min", "max", "start", "end"} <= set(window):
+            raise ValueError(f"omero channel window needs min, max, start and end; got {window!r}")
+    return dict(omero)
+
+
+def _windows_from_data(
+    omero: Mapping[str, Any], smallest: zarr.Array, axes: Sequence[Axis]
+) -> dict[str, Any]:
+    """Fill in missing channel windows: the dtype's range, and the data's range to display.
+
+    The data range is taken from the smallest level, which costs a read of a thumbnail.
+    """
+    channels = [dict(c) for c in omero["channels"]]
+    if all("window" in c for c in channels):
+        return dict(omero)
+    values = np.asarray(smallest[...])
+    channel_axis = next((i for i, a in enumerate(axes) if a.type == "channel"), None)
+    per_channel = [values] if channel_axis is None else list(np.moveaxis(values, channel_axis, 0))
+    for channel, data in zip(channels, per_channel, strict=False):
+        if "window" in channel:
+            continue
+        finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+        low = float(finite.min()) if finite.size else 0.0
+        high = float(finite.max()) if finite.size else 0.0
+        if data.dtype.kind in "iu":
+            info = np.iinfo(data.dtype)
+            bounds = (float(info.min), float(info.max))
+        elif data.dtype.kind == "b":
+            bounds = (0.0, 1.0)
+        else:
+            bounds = (low, high)
+        channel["window"] = {"min": bounds[0], "max": bounds[1], "start": low, "end": high}
+    return dict(omero) | {"channels": channels}
+
+
+# --- data ----------------------------------------------------------------------------------------------
+
+
+def _as_array(level: Any) -> Any:
+    """The numpy or dask array inside a DataArray (or the array itself)."""
+    return level.data if hasattr(level, "dims") and hasattr(level, "coords") else level
+
+
+def _to_dask(array: Any, chunks: tuple[int, ...]) -> Any:
+    import dask.array as da
+
+    if hasattr(array, "dask"):
+        return array.rechunk(chunks)
+    return da.from_array(np.asarray(array) if not hasattr(array, "shape") else array, chunks=chunks)
+
+
+def _transforms_for_levels(
+    pyramid: Sequence[Any], ndim: int, coordinate_transformations: list[list[dict[str, Any]]] | None
+) -> list[list[dict[str, Any]]]:
+    if coordinate_transformations is not None:
+        if len(coordinate_transformations) != len(pyramid):
+            raise ValueError(
+                f"coordinate_transformations has {len(coordinate_transformations)} entries for "
+                f"{len(pyramid)} levels"
+            )
+        return [list(t) for t in coordinate_transformations]
+    first = pyramid[0].shape
+    # without coordinates, the only information is the shape ratio to level 0 (the seed's behaviour)
+    return [
+        transforms_to_json([LinearAxis(n0 / n) for n0, n in zip(first, level.shape, strict=True)])
+        for level in pyramid
+    ]
+
+
+def write_multiscale(
+    pyramid: Sequence[Any],
+    group: GroupLike,
+    fmt: Format | str | None = None,
+    axes: AxesLike | Sequence[Axis] | None = None,
+    coordinate_transformations: list[list[dict[str, Any]]] | None = None,
+    storage_options: StorageOptions = None,
+    name: str | None = None,
+    compute: bool | None = True,
+    *,
+    mode: str = "w-",
+    **metadata: Any,
+) -> list[Any]:
+    """Write a pyramid (largest level first) with its multiscale metadata.
+
+    Parameters
+    ----------
+    pyramid
+        numpy arrays, dask arrays or DataArrays, largest first, up to 5-D in the spec's axis order.
+    group
+        A zarr group, or a path or store where one is created.
+    fmt
+        Format object or version string (``"0.4"``, ``"0.5"``); 0.5 by default.
+    axes
+        Axis names or dicts; taken from the dims when the levels are DataArrays.
+    coordinate_transformations
+        One list of transforms per level. Without it, DataArray levels give theirs from their coordinates
+        and plain arrays get a scale of the shape ratio to level 0.
+    storage_options
+        Options for ``zarr.create_array`` (``chunks``, ``shards``, ``compressors``...), one dict for all
+        levels or one per level. ``chunks="auto"`` is refused. Default chunks are a few MiB.
+    name
+        The multiscale's name.
+    compute
+        ``True`` writes now and returns ``[]``; ``False`` returns a one-element list of
+        ``dask.delayed.Delayed`` whose computation writes the data and then the metadata.
+    mode
+        ``"w-"`` (default) refuses to overwrite existing data, ``"w"`` replaces it.
+    **metadata
+        ``omero`` for the channel block (windows are filled in from the data when missing), anything else
+        (``type``, ``metadata``) goes into the multiscale.
+
+    Returns
+    -------
+    list
+        ``[]`` when computed, else the delayed write.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> g = zarr.open_group(zarr.storage.MemoryStore())
+    >>> write_multiscale([np.zeros((8, 8), "uint8"), np.zeros((4, 4), "uint8")], g, axes="yx")
+    []
+    >>> g["1"].shape
+    (4, 4)
+    """
+    if not pyramid:
+        raise ValueError("the pyramid needs at least one level")
+    first = pyramid[0]
+    if axes is None and hasattr(first, "dims"):
+        description = describe_image(first)
+        parsed = list(description.axes)
+        if coordinate_transformations is None:
+            coordinate_transformations = [
+                transforms_to_json(describe_image(level).geometry) for level in pyramid
+            ]
+        pyramid = [describe_image(level).data for level in pyramid]
+        name = name if name is not None else description.name
+    else:
+        parsed = _parse_axes_arg(axes) or parse_axes(None, first.ndim)
+        pyramid = [_as_array(level) for level in pyramid]
+    validate_axes(parsed)
+    for index, level in enumerate(pyramid):
+        if level.ndim != len(parsed):
+            raise ValueError(f"level {index} has {level.ndim} dimensions but there are {len(parsed)} axes")
+    fmt = as_format(fmt) if not isinstance(group, zarr.Group) else check_format(group, fmt)
+    transforms = _transforms_for_levels(pyramid, len(parsed), coordinate_transformations)
+    per_level = _storage_options_per_level(storage_options, len(pyramid))
+    options = [
+        _array_options(o, tuple(level.shape), level.dtype, parsed, fmt, i)
+        for i, (o, level) in enumerate(zip(per_level, pyramid, strict=True))
+    ]
+    paths = [str(i) for i in range(len(pyramid))]
+    datasets = [{"path": p, "coordinateTransformations": t} for p, t in zip(paths, transforms, strict=True)]
+    omero = metadata.get("omero")
+    if omero is not None:
+        _checked_omero(omero)
+    _check_metadata(datasets, parsed)
+
+    # everything is checked: now, and only now, touch the store
+    target, fmt = check_group_fmt(group, fmt, mode=mode if not isinstance(group, zarr.Group) else "a")
+    _refuse_existing(target, paths, mode)
+    arrays = [
+        target.create_array(
+            name=path,
+            shape=tuple(level.shape),
+            dtype=level.dtype,
+            overwrite=mode == "w",
+            **option,
+            **fmt.array_kwargs(tuple(a.name for a in parsed)),
+        )
+        for path, level, option in zip(paths, pyramid, options, strict=True)
+    ]
+    sources = [
+        _to_dask(level, option["shards"] or option["chunks"])
+        for level, option in zip(pyramid, options, strict=True)
+    ]
+
+    def finish(*_: Any) -> None:
+        meta = dict(metadata)
+        if meta.get("omero") is not None:
+            meta["omero"] = _windows_from_data(meta["omero"], arrays[-1], parsed)
+        write_multiscales_metadata(target, datasets, fmt=fmt, axes=parsed, name=name, **meta)
+
+    return _store_then(sources, arrays, finish, compute)
+
+
+def _check_metadata(datasets: list[dict[str, Any]], axes: Sequence[Axis]) -> None:
+    for dataset in datasets:
+        parse_transforms(dataset["coordinateTransformations"], len(axes), f"dataset {dataset['path']!r}")
+
+
+def _refuse_existing(group: zarr.Group, paths: Sequence[str], mode: str) -> None:
+    if mode == "w":
+        return
+    taken = [p for p in paths if p in group]
+    if taken:
+        raise FileExistsError(
+            f"the group already holds {taken}; pass mode='w' to replace them (nothing was written)"
+        )
+
+
+def _store_then(sources: list[Any], arrays: list[zarr.Array], finish: Any, compute: bool | None) -> list[Any]:
+    """Write every level, then call ``finish`` (the metadata); lazily when ``compute`` is false."""
+    import dask
+    import dask.array as da
+
+    stored = da.store(sources, arrays, lock=False, compute=False, return_stored=False)
+    done = dask.delayed(finish, pure=False)(stored)
+    if compute:
+        done.compute()
+        return []
+    return [done]
+
+
+# --- images --------------------------------------------------------------------------------------------
+
+
+def write_image(
+    image: Any,
+    group: GroupLike,
+    scale_factors: ScaleFactors = DEFAULT_SCALE_FACTORS,
+    method: Methods | str | None = Methods.RESIZE,
+    scaler: Any = None,
+    fmt: Format | str | None = None,
+    axes: AxesLike | None = None,
+    coordinate_transformations: list[list[dict[str, Any]]] | None = None,
+    storage_options: StorageOptions = None,
+    compute: bool | None = True,
+    *,
+    mode: str = "w-",
+    axis_types: Mapping[str, str | None] | None = None,
+    **metadata: Any,
+) -> list[Any]:
+    """Write an image and its downsampled pyramid, according to the OME-Zarr specification.
+
+    Parameters
+    ----------
+    image
+        numpy, dask or DataArray, up to 5-D. A DataArray's dims, regular coordinates and units give the axes,
+        scale, translation and units; its channel coordinate the channel names. Plain arrays are in
+        ``(t, c, z, y, x)`` order and need ``axes`` unless 2-D or 5-D.
+    group
+        A zarr group, or a path or store where one is created.
+    scale_factors
+        Cumulative downsampling factors per level, relative to level 0. Integers downsample ``y`` and ``x``
+        and leave ``z`` alone; dicts (``{"z": 2, "y": 4, "x": 4}``) name the axes. ``()`` writes no pyramid.
+    method
+        A :class:`~xarray_omezarr.scale.Methods` member or name; ``resize`` by default.
+    scaler
+        Deprecated in the seed API and ignored (a warning says so); use ``scale_factors`` and ``method``.
+    fmt
+        Format object or version string; 0.5 by default.
+    axes
+        Axis names or dicts, for plain arrays.
+    coordinate_transformations
+        One list per level; by default the levels' true geometry (level 0 from the coordinates).
+    storage_options
+        ``zarr.create_array`` options, one dict or one per level (see :func:`write_multiscale`).
+    compute
+        ``False`` returns the delayed write instead of writing.
+    mode
+        ``"w-"`` (default) refuses existing data, ``"w"`` replaces it.
+    axis_types
+        Axis types for dims whose names do not imply one, e.g. ``{"row": "space"}``.
+    **metadata
+        ``omero``, ``name`` and other multiscale keys.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> g = zarr.open_group(zarr.storage.MemoryStore())
+    >>> write_image(np.zeros((64, 64), "uint16"), g, scale_factors=(2, 4), method="local_mean")
+    []
+    >>> [g[p].shape for p in ("0", "1", "2")]
+    [(64, 64), (32, 32), (16, 16)]
+    """
+    if scaler is not None:
+        warnings.warn(
+            "the 'scaler' argument is deprecated and ignored; use scale_factors and method",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    spec = get_method(method)
+    description = describe_image(image, axes=axes, axis_types=axis_types)
+    factors = pyramid_factors(scale_factors, description.axes, description.data.shape, spec.name)
+    fmt = as_format(fmt) if not isinstance(group, zarr.Group) else check_format(group, fmt)
+    chunks = _array_options(
+        dict(_storage_options_per_level(storage_options, len(factors))[0]),
+        tuple(description.data.shape),
+        description.data.dtype,
+        description.axes,
+        fmt,
+        0,
+    )
+    data = _to_dask(description.data, chunks["shards"] or chunks["chunks"])
+    levels = build_pyramid(data, description.geometry, factors, spec.name)
+    if coordinate_transformations is None:
+        coordinate_transformations = [transforms_to_json(level.geometry) for level in levels]
+    name = metadata.pop("name", None) or description.name
+    if len(levels) > 1:
+        metadata.setdefault("type", spec.name.value)
+        metadata.setdefault("metadata", _method_metadata(spec.name))
+    return write_multiscale(
+        [level.data for level in levels],
+        group,
+        fmt=fmt,
+        axes=list(description.axes),
+        coordinate_transformations=coordinate_transformations,
+        storage_options=storage_options,
+        name=name,
+        compute=compute,
+        mode=mode,
+        **metadata,
+    )
+
+
+def _method_metadata(method: Methods) -> dict[str, Any]:
+    from . import __version__
+
+    return {
+        "description": f"downsampled with the {method.value!r} method of xarray-omezarr",
+        "method": "xarray_omezarr.scale.downsample",
+        "version": __version__,
+        "kwargs": {"method": method.value},
+    }
