@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ import numpy as np
 __all__ = ["Method", "Methods", "downsample", "get_method", "level_size"]
 
 
-class Methods(str, Enum):
+class Methods(StrEnum):
     """The downsampling methods; plain strings (``"local_mean"``) are accepted wherever these are.
 
     - ``nearest``: keep every ``f``-th pixel (pixel ``f * j`` of the input).
