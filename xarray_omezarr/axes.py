@@ -24,6 +24,7 @@ _TYPES_BY_NAME = {
     "y": "space",
     "x": "space",
 }
+_CANONICAL_SPACE = ("z", "y", "x")
 _RANK = {"time": 0, "channel": 1, "space": 2}  # custom axes rank with channels, as the spec allows
 
 
@@ -99,14 +100,26 @@ def axes_from_dims(
 def spec_order(axes: Sequence[Axis]) -> list[int]:
     """The permutation that puts axes in the spec's order (time, channel/custom, space).
 
-    Within a rank the user's order is kept (a stable sort), so ``z, y, x`` stays ``z, y, x``.
+    Space axes named ``z``, ``y`` and ``x`` are put in that order, because viewers show the last two axes
+    as rows and columns; otherwise the user's order is kept within each rank (a stable sort).
 
     Examples
     --------
     >>> spec_order(axes_from_dims(["y", "x", "c"]))
     [2, 0, 1]
+    >>> spec_order(axes_from_dims(["x", "y"]))
+    [1, 0]
     """
-    return sorted(range(len(axes)), key=lambda i: _RANK.get(axes[i].type or "", 1))
+    space = [a.name.lower() for a in axes if a.type == "space"]
+    canonical = set(space) <= set(_CANONICAL_SPACE)
+
+    def key(i: int) -> tuple[int, int]:
+        axis = axes[i]
+        if axis.type == "space" and canonical:
+            return _RANK["space"], _CANONICAL_SPACE.index(axis.name.lower())
+        return _RANK.get(axis.type or "", 1), i
+
+    return sorted(range(len(axes)), key=key)
 
 
 def validate_axes(axes: Sequence[Axis]) -> None:

@@ -90,7 +90,7 @@ def _shortest_decimals(value: float, dtype: np.dtype) -> list[float]:
 def _exact_scalar(value: float, dtype: np.dtype) -> float:
     """The shortest float64 that the coordinate's own dtype reads as ``value``."""
     if dtype == np.float32:
-        return float(repr(np.float32(value)))
+        return float(str(np.float32(value)))
     return float(value)
 
 
@@ -140,12 +140,36 @@ def linear_axis_from_coordinate(
     span_step = (values64[-1] - values64[0]) / (array.size - 1)
     if span_step == 0:
         raise ValueError(f"coordinate {dim!r} does not increase or decrease: every value is {values64[0]}")
-    index = np.arange(array.size, dtype=np.float64)
-    candidates = _shortest_decimals(span_step, dtype) + _shortest_decimals(values64[1] - values64[0], dtype)
-    for step in candidates:
-        rebuilt = coordinate_values(array.size, step, translation)
-        if np.array_equal(rebuilt.astype(dtype), array.astype(dtype)):
-            return LinearAxis(step, translation)
+    exact = _shortest_exact_step(array, translation, dtype, span_step, values64[1] - values64[0])
+    if exact is not None:
+        return LinearAxis(exact, translation)
+    step = _exact_scalar(span_step, dtype)
+    deviation = np.max(np.abs(values64 - coordinate_values(array.size, step, translation)))
+    allowed = rtol * abs(step)
+    if dtype == np.float32:
+        allowed = max(allowed, 4 * float(np.finfo(np.float32).eps) * float(np.max(np.abs(values64))))
+    if deviation > allowed:
+        raise ValueError(
+            f"coordinate {dim!r} is not regular: its values stray up to {deviation:.3g} from a grid of step "
+            f"{step:.6g} (more than {rtol:g} of the step). OME-Zarr stores a scale and a translation per "
+            "axis, so interpolate the data onto a regular grid (e.g. with DataArray.interp) first"
+        )
+    # Nearly regular: snap to the grid, then choose its step by the same rule a later write of the
+    # snapped coordinates will apply, so that write -> read -> write is a fixed point.
+    grid = coordinate_values(array.size, step, translation).astype(dtype)
+    return LinearAxis(_shortest_exact_step(grid, translation, dtype, step) or step, translation)
+
+
+def _shortest_exact_step(
+    values: np.ndarray, translation: float, dtype: np.dtype, *estimates: float
+) -> float | None:
+    """The shortest decimal step that rebuilds ``values`` exactly from ``translation``, if any."""
+    target = values.astype(dtype)
+    for estimate in estimates:
+        for step in _shortest_decimals(estimate, dtype) + [float(estimate)]:
+            if np.array_equal(coordinate_values(values.size, step, translation).astype(dtype), target):
+                return step
+    return None
     step = _exact_scalar(span_step, dtype)
     deviation = np.max(np.abs(values64 - (translation + step * index)))
     allowed = rtol * abs(step)

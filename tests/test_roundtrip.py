@@ -1,0 +1,137 @@
+"""Write -> read -> write: data, coordinates, units and channel names come back exactly, and the second
+write reproduces the first one's OME metadata byte for byte."""
+
+from __future__ import annotations
+
+import json
+
+import dask.array as da
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from validators import validate_store
+
+import xarray_omezarr  # noqa: F401
+from xarray_omezarr.testing import images
+from xarray_omezarr.units import normalize_unit
+
+VERSIONS = ("0.4", "0.5")
+
+
+def ome_json(path) -> dict:
+    """The group's attributes exactly as stored."""
+    if (path / "zarr.json").exists():
+        return json.loads((path / "zarr.json").read_text())["attributes"]
+    return json.loads((path / ".zattrs").read_text())
+
+
+def expected_units(image: xr.DataArray) -> dict[str, str | None]:
+    return {
+        str(d): normalize_unit(image[d].attrs.get("units"), "time" if d == "t" else "space", axis_name=str(d))
+        for d in image.dims
+        if d in image.coords and d != "c"
+    }
+
+
+def assert_read_matches(read: xr.DataArray, image: xr.DataArray) -> None:
+    expected = image.transpose(*[d for d in ("t", "c", "z", "y", "x") if d in image.dims])
+    assert read.dims == expected.dims
+    assert read.dtype == expected.dtype
+    np.testing.assert_array_equal(read.values, expected.values)
+    for dim in expected.dims:
+        if dim == "c":
+            if "c" in expected.coords:
+                assert read["c"].values.tolist() == [str(v) for v in expected["c"].values]
+            continue
+        if dim in expected.coords:
+            # rebuilt from scale and translation: equal to the original to the last bits of rounding
+            np.testing.assert_allclose(read[dim].values, expected[dim].values, rtol=1e-12, atol=1e-12 * abs(
+                float(expected[dim].values[-1])))
+        else:
+            np.testing.assert_array_equal(read[dim].values, np.arange(expected.sizes[dim], dtype=float))
+    for dim, unit in expected_units(image).items():
+        assert read[dim].attrs.get("units") == unit
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(image=images(), lazy=st.booleans())
+def test_round_trip_is_exact(tmp_path_factory, version, image, lazy):
+    path = tmp_path_factory.mktemp("rt") / "image.ome.zarr"
+    source = image.chunk({d: 5 for d in image.dims}) if lazy else image
+    source.omezarr.to_zarr(path, scale_factors=(), version=version)
+    ds = xr.open_dataset(path, engine="omezarr")
+    name = image.name or "image"
+    assert list(ds.data_vars) == [name]
+    assert_read_matches(ds[name], image)
+
+    again = path.parent / "again.ome.zarr"
+    ds[name].omezarr.to_zarr(again, scale_factors=(), version=version)
+    assert ome_json(again) == ome_json(path)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("method", ["nearest", "local_mean", "resize", "gaussian", "laplacian"])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(image=images(min_side=8, max_side=40, layouts=(("y", "x"), ("c", "z", "y", "x"), ("z", "y", "x"))))
+def test_pyramid_round_trip_and_validators(tmp_path_factory, version, method, image):
+    path = tmp_path_factory.mktemp("pyr") / "image.ome.zarr"
+    image.omezarr.to_zarr(path, scale_factors=(2, 4), method=method, version=version)
+    validate_store(path)
+    tree = xr.open_datatree(path, engine="omezarr")
+    name = image.name or "image"
+    expected = image.omezarr.pyramid(scale_factors=(2, 4), method=method)
+    assert list(tree.children) == ["0", "1", "2"]
+    for level in ("0", "1", "2"):
+        read = tree[level].dataset[name]
+        want = expected[level].dataset[name]
+        np.testing.assert_array_equal(read.values, want.values)
+        for dim in read.dims:
+            if dim != "c":
+                np.testing.assert_array_equal(read[dim].values, want[dim].values)
+    again = path.parent / "again.ome.zarr"
+    xr.open_dataset(path, engine="omezarr")[name].omezarr.to_zarr(
+        again, scale_factors=(2, 4), method=method, version=version
+    )
+    assert ome_json(again) == ome_json(path)
+
+
+def test_float32_and_linspace_coordinates_round_trip(tmp_path):
+    y = np.linspace(-2.0, 5.0, 15)
+    x = (np.arange(11, dtype="float32") * np.float32(0.1) + np.float32(1000)).astype("float32")
+    image = xr.DataArray(np.ones((15, 11), "uint8"), dims=("y", "x"), coords={"y": y, "x": x})
+    image.omezarr.to_zarr(tmp_path / "a.ome.zarr", scale_factors=())
+    scale = ome_json(tmp_path / "a.ome.zarr")["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"]
+    assert scale[0]["scale"] == [0.5, 0.1]
+    assert scale[1]["translation"] == [-2.0, 1000.0]
+    read = xr.open_dataset(tmp_path / "a.ome.zarr", engine="omezarr")
+    np.testing.assert_allclose(read.y.values, y, rtol=1e-15)
+    np.testing.assert_allclose(read.x.values.astype("float32"), x, rtol=1e-7)
+
+
+def test_dims_in_any_order_are_transposed_lazily(tmp_path):
+    data = da.random.randint(0, 100, (16, 12, 3), chunks=(8, 6, 1)).astype("uint8")
+    image = xr.DataArray(data, dims=("x", "y", "c"), coords={"c": ["a", "b", "c"]}, name="image")
+    image.omezarr.to_zarr(tmp_path / "t.ome.zarr", scale_factors=(2,))
+    read = xr.open_dataset(tmp_path / "t.ome.zarr", engine="omezarr")["image"]
+    assert read.dims == ("c", "y", "x")
+    np.testing.assert_array_equal(read.values, image.transpose("c", "y", "x").values)
+
+
+def test_single_pixel_axis_keeps_its_scale_through_a_round_trip(tmp_path):
+    image = xr.DataArray(
+        np.zeros((1, 6, 6), "uint16"),
+        dims=("z", "y", "x"),
+        coords={"z": ("z", [4.0], {"units": "um"}), "y": np.arange(6) * 0.2, "x": np.arange(6) * 0.2},
+    )
+    image.omezarr.to_zarr(tmp_path / "a.ome.zarr", scale_factors=())
+    first = ome_json(tmp_path / "a.ome.zarr")
+    first["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"][0] = 2.5
+    (tmp_path / "a.ome.zarr" / "zarr.json").write_text(
+        json.dumps({"zarr_format": 3, "node_type": "group", "attributes": first})
+    )
+    read = xr.open_dataset(tmp_path / "a.ome.zarr", engine="omezarr")["image"]
+    read.omezarr.to_zarr(tmp_path / "b.ome.zarr", scale_factors=())
+    assert ome_json(tmp_path / "b.ome.zarr") == first
