@@ -118,15 +118,17 @@ def _blocks(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
 
 
 def _block_mean(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
-    blocks = _blocks(x.astype(_compute_dtype(x.dtype), copy=False), factors)
+    # accumulate in float64: the sum order differs between a chunk and the whole array, and float32
+    # sums would then differ in their last bits
+    blocks = _blocks(x, factors)
     axes = tuple(range(1, blocks.ndim, 2))
     if blocks.dtype.kind == "f" and np.isnan(blocks).any():
         import warnings
 
         with warnings.catch_warnings():  # an all-NaN block is NaN, and that is the answer
             warnings.simplefilter("ignore", RuntimeWarning)
-            return _cast_back(np.nanmean(blocks, axis=axes), x.dtype)
-    return _cast_back(blocks.mean(axis=axes), x.dtype)
+            return _cast_back(np.nanmean(blocks, axis=axes, dtype=np.float64), x.dtype)
+    return _cast_back(blocks.mean(axis=axes, dtype=np.float64), x.dtype)
 
 
 def _block_mode(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
@@ -226,8 +228,11 @@ def _aligned_chunks(chunks: tuple[int, ...], factor: int, minimum: int) -> tuple
     if size >= total:
         return (total,)
     out = [size] * (total // size)
-    if total % size:
-        out.append(total % size)
+    remainder = total % size
+    if remainder >= minimum:
+        out.append(remainder)
+    elif remainder:  # too short to carry the halo: dask would re-chunk on its own, so merge it here
+        out[-1] += remainder
     return tuple(out)
 
 
