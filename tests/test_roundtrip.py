@@ -47,8 +47,12 @@ def assert_read_matches(read: xr.DataArray, image: xr.DataArray) -> None:
             continue
         if dim in expected.coords:
             # rebuilt from scale and translation: equal to the original to the last bits of rounding
-            np.testing.assert_allclose(read[dim].values, expected[dim].values, rtol=1e-12, atol=1e-12 * abs(
-                float(expected[dim].values[-1])))
+            np.testing.assert_allclose(
+                read[dim].values,
+                expected[dim].values,
+                rtol=1e-12,
+                atol=1e-12 * abs(float(expected[dim].values[-1])),
+            )
         else:
             np.testing.assert_array_equal(read[dim].values, np.arange(expected.sizes[dim], dtype=float))
     for dim, unit in expected_units(image).items():
@@ -103,7 +107,9 @@ def test_float32_and_linspace_coordinates_round_trip(tmp_path):
     x = (np.arange(11, dtype="float32") * np.float32(0.1) + np.float32(1000)).astype("float32")
     image = xr.DataArray(np.ones((15, 11), "uint8"), dims=("y", "x"), coords={"y": y, "x": x})
     image.omezarr.to_zarr(tmp_path / "a.ome.zarr", scale_factors=())
-    scale = ome_json(tmp_path / "a.ome.zarr")["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"]
+    scale = ome_json(tmp_path / "a.ome.zarr")["ome"]["multiscales"][0]["datasets"][0][
+        "coordinateTransformations"
+    ]
     assert scale[0]["scale"] == [0.5, 0.1]
     assert scale[1]["translation"] == [-2.0, 1000.0]
     read = xr.open_dataset(tmp_path / "a.ome.zarr", engine="omezarr")

@@ -191,7 +191,11 @@ def test_spec_name_of_the_other_kind_raises(unit: str, axis_type: str) -> None:
 
 @pytest.mark.parametrize(
     ("unit", "expected"),
-    [("um/s", r"dimensionality \[length\] / \[time\]"), ("m**2", r"\[length\] \*\* 2"), ("%", "dimensionless")],
+    [
+        ("um/s", r"dimensionality \[length\] / \[time\]"),
+        ("m**2", r"\[length\] \*\* 2"),
+        ("%", "dimensionless"),
+    ],
 )
 def test_other_dimensions_raise(unit: str, expected: str) -> None:
     with pytest.raises(ValueError, match=expected):

@@ -15,18 +15,16 @@ from .format import Format
 from .image import describe_image, omero_metadata
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, pyramid_factors
 from .scale import Methods, get_method
-from .writer import StorageOptions, write_image
+from .writer import DEFAULT_NAME, StorageOptions, write_image
 
 __all__ = ["image_variable", "pyramid", "to_zarr"]
-
-DEFAULT_NAME = "image"
 
 
 def image_variable(obj: xr.DataArray | xr.Dataset, name: str | None = None) -> xr.DataArray:
     """The image of a DataArray, or the named (or only) data variable of a Dataset."""
     if isinstance(obj, xr.DataArray):
         return obj
-    names = list(obj.data_vars)
+    names = [str(n) for n in obj.data_vars]
     if name is None:
         if len(names) != 1:
             raise ValueError(f"the Dataset has data variables {names}; say which is the image with name=...")

@@ -19,10 +19,9 @@ from xarray.backends import BackendArray, BackendEntrypoint
 from xarray.core import indexing
 
 from .reader import MultiscaleImage, is_ome_zarr_attrs, open_multiscale
+from .writer import DEFAULT_NAME
 
 __all__ = ["OmeZarrBackendArray", "OmeZarrBackendEntrypoint", "level_dataset", "open_group"]
-
-DEFAULT_NAME = "image"
 
 
 class OmeZarrBackendArray(BackendArray):

@@ -9,7 +9,7 @@ so that code written for its ``fmt=`` parameter keeps working.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "CurrentFormat",
@@ -36,7 +36,7 @@ class Format:
     """
 
     version: str = ""
-    zarr_format: int = 3
+    zarr_format: Literal[2, 3] = 3
 
     @property
     def versioned_blocks(self) -> bool:
@@ -67,7 +67,7 @@ class FormatV04(Format):
     """OME-NGFF 0.4: Zarr v2, metadata at the top of ``.zattrs``, ``version`` inside each block."""
 
     version: str = "0.4"
-    zarr_format: int = 2
+    zarr_format: Literal[2, 3] = 2
 
     def wrap(self, ome: dict[str, Any]) -> dict[str, Any]:
         return dict(ome)
@@ -81,7 +81,7 @@ class FormatV05(Format):
     """OME-NGFF 0.5: Zarr v3, metadata under ``attributes["ome"]`` with one ``version`` for the group."""
 
     version: str = "0.5"
-    zarr_format: int = 3
+    zarr_format: Literal[2, 3] = 3
 
     def wrap(self, ome: dict[str, Any]) -> dict[str, Any]:
         return {"ome": {"version": self.version, **ome}}

@@ -113,7 +113,7 @@ def describe_image(
         validate_axes(parsed)
         return ImageDescription(image, tuple(parsed), tuple(LinearAxis() for _ in parsed))
     if axes is not None:
-        names = [Axis.from_json(a).name for a in parse_axes(axes, image.ndim)]
+        names = [a.name for a in parse_axes(axes, image.ndim)]
         if sorted(names) != sorted(map(str, image.dims)):
             raise ValueError(f"axes {names} do not name the DataArray's dims {tuple(image.dims)}")
         axis_types = {a.name: a.type for a in parse_axes(axes, image.ndim)} | dict(axis_types or {})

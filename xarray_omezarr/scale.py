@@ -97,7 +97,7 @@ def _compute_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def _cast_back(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def _cast_back(values: Any, dtype: np.dtype) -> np.ndarray:
     """Float results back to the input dtype: rounded to nearest and clipped for integers."""
     if dtype == values.dtype:
         return values

@@ -60,7 +60,7 @@ def images(
     if dtype.kind == "f":
         data = rng.normal(100, 30, shape).astype(dtype)
     else:
-        info = np.iinfo(dtype)
+        info = np.iinfo(dtype)  # type: ignore[type-var]
         data = rng.integers(max(info.min, -1000), min(info.max, 5000), shape, endpoint=True).astype(dtype)
     coords: dict[str, Any] = {}
     for dim in dims:

@@ -139,7 +139,12 @@ def linear_axis_from_coordinate(
         return LinearAxis(float(default_scale), translation)
     span_step = (values64[-1] - values64[0]) / (array.size - 1)
     if span_step == 0:
-        raise ValueError(f"coordinate {dim!r} does not increase or decrease: every value is {values64[0]}")
+        raise ValueError(f"coordinate {dim!r} does not increase: every value is {values64[0]}")
+    if span_step < 0:
+        raise ValueError(
+            f"coordinate {dim!r} decreases, but OME-Zarr scales are positive; reverse the axis first, e.g. "
+            f"da.isel({dim}=slice(None, None, -1))"
+        )
     exact = _shortest_exact_step(array, translation, dtype, span_step, values64[1] - values64[0])
     if exact is not None:
         return LinearAxis(exact, translation)
@@ -166,22 +171,10 @@ def _shortest_exact_step(
     """The shortest decimal step that rebuilds ``values`` exactly from ``translation``, if any."""
     target = values.astype(dtype)
     for estimate in estimates:
-        for step in _shortest_decimals(estimate, dtype) + [float(estimate)]:
+        for step in [*_shortest_decimals(estimate, dtype), float(estimate)]:
             if np.array_equal(coordinate_values(values.size, step, translation).astype(dtype), target):
                 return step
     return None
-    step = _exact_scalar(span_step, dtype)
-    deviation = np.max(np.abs(values64 - (translation + step * index)))
-    allowed = rtol * abs(step)
-    if dtype == np.float32:
-        allowed = max(allowed, 4 * float(np.finfo(np.float32).eps) * float(np.max(np.abs(values64))))
-    if deviation > allowed:
-        raise ValueError(
-            f"coordinate {dim!r} is not regular: its values stray up to {deviation:.3g} from a grid of step "
-            f"{step:.6g} (more than {rtol:g} of the step). OME-Zarr stores a scale and a translation per "
-            "axis, so interpolate the data onto a regular grid (e.g. with DataArray.interp) first"
-        )
-    return LinearAxis(step, translation)
 
 
 def transforms_to_json(axes: Sequence[LinearAxis]) -> list[dict[str, Any]]:

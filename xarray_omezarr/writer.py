@@ -41,6 +41,8 @@ __all__ = [
 
 TARGET_CHUNK_BYTES = 4 * 2**20
 """Upper bound of a default chunk: a few MiB, small enough for viewers, large enough for throughput."""
+DEFAULT_NAME = "image"
+"""The multiscale name written when none is given; the reader names such images' variable the same."""
 _MAX_PLANE_EDGE = 1024  # 2-D tiles larger than this make viewers fetch far more than they show
 
 GroupLike = zarr.Group | str | os.PathLike[str] | Any
@@ -109,6 +111,7 @@ def check_group_fmt(
         return group, check_format(group, fmt)
     if mode not in ("a", "w", "w-", "r+"):
         raise ValueError(f"mode must be 'w-' (refuse existing data), 'w' (replace it) or 'a'; got {mode!r}")
+    requested = fmt
     fmt = as_format(fmt)
     if mode == "w-" and _store_has_content(group):
         raise FileExistsError(
@@ -119,7 +122,7 @@ def check_group_fmt(
             opened = zarr.open_group(store=group, mode="r+")
         except (FileNotFoundError, zarr.errors.GroupNotFoundError):
             opened = zarr.open_group(store=group, mode="a", zarr_format=fmt.zarr_format)
-        return opened, check_format(opened, fmt)
+        return opened, check_format(opened, requested)
     opened = zarr.open_group(store=group, mode="w", zarr_format=fmt.zarr_format)
     return opened, fmt
 
@@ -194,9 +197,10 @@ def _array_options(
         chunks = default_chunks(shape, dtype, axes)
     elif isinstance(chunks, int):
         chunks = (chunks,) * len(shape)
-    chunks = tuple(min(int(c), max(1, n)) for c, n in zip(chunks, shape, strict=True))
-    if len(chunks) != len(shape) or any(c < 1 for c in chunks):
+    chunks = tuple(chunks)
+    if len(chunks) != len(shape) or any(not isinstance(c, int | np.integer) or c < 1 for c in chunks):
         raise ValueError(f"chunks {chunks} (level {level}) must be {len(shape)} positive integers")
+    chunks = tuple(min(int(c), max(1, n)) for c, n in zip(chunks, shape, strict=True))
     shards = options.pop("shards", None)
     if shards is not None:
         if fmt.zarr_format == 2:
@@ -227,7 +231,7 @@ def _array_options(
 def _parse_axes_arg(axes: AxesLike | Sequence[Axis] | None) -> list[Axis] | None:
     if axes is None:
         return None
-    entries = list(axes)
+    entries: list[Any] = list(axes)
     if all(isinstance(a, Axis) for a in entries):
         return entries
     return parse_axes(entries, len(entries))
@@ -420,7 +424,7 @@ def write_multiscale(
         Options for ``zarr.create_array`` (``chunks``, ``shards``, ``compressors``...), one dict for all
         levels or one per level. ``chunks="auto"`` is refused. Default chunks are a few MiB.
     name
-        The multiscale's name.
+        The multiscale's name; ``"image"`` by default.
     compute
         ``True`` writes now and returns ``[]``; ``False`` returns a one-element list of
         ``dask.delayed.Delayed`` whose computation writes the data and then the metadata.
@@ -460,10 +464,16 @@ def write_multiscale(
         parsed = _parse_axes_arg(axes) or parse_axes(None, first.ndim)
         pyramid = [_as_array(level) for level in pyramid]
     validate_axes(parsed)
+    name = DEFAULT_NAME if name is None else name
     for index, level in enumerate(pyramid):
+        if np.dtype(level.dtype).kind not in "biuf":
+            raise TypeError(
+                f"level {index} has dtype {level.dtype}; OME-Zarr images hold booleans, integers or real floats"
+            )
         if level.ndim != len(parsed):
             raise ValueError(f"level {index} has {level.ndim} dimensions but there are {len(parsed)} axes")
     fmt = as_format(fmt) if not isinstance(group, zarr.Group) else check_format(group, fmt)
+    chosen = fmt
     transforms = _transforms_for_levels(pyramid, len(parsed), coordinate_transformations)
     per_level = _storage_options_per_level(storage_options, len(pyramid))
     options = [
@@ -477,20 +487,31 @@ def write_multiscale(
         _checked_omero(omero)
     _check_metadata(datasets, parsed)
 
+    dims = tuple(a.name for a in parsed)
+
+    def create_arrays(into: zarr.Group) -> list[zarr.Array]:
+        return [
+            into.create_array(
+                name=path,
+                shape=tuple(level.shape),
+                dtype=level.dtype,
+                overwrite=mode == "w",
+                **option,
+                **chosen.array_kwargs(dims),
+            )
+            for path, level, option in zip(paths, pyramid, options, strict=True)
+        ]
+
+    # a dry run in memory lets zarr refuse bad storage options or dtypes before the real store is touched
+    try:
+        create_arrays(zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=chosen.zarr_format))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"zarr cannot create the arrays with these settings: {error}") from error
+
     # everything is checked: now, and only now, touch the store
     target, fmt = check_group_fmt(group, fmt, mode=mode if not isinstance(group, zarr.Group) else "a")
     _refuse_existing(target, paths, mode)
-    arrays = [
-        target.create_array(
-            name=path,
-            shape=tuple(level.shape),
-            dtype=level.dtype,
-            overwrite=mode == "w",
-            **option,
-            **fmt.array_kwargs(tuple(a.name for a in parsed)),
-        )
-        for path, level, option in zip(paths, pyramid, options, strict=True)
-    ]
+    arrays = create_arrays(target)
     sources = [
         _to_dask(level, option["shards"] or option["chunks"])
         for level, option in zip(pyramid, options, strict=True)
@@ -525,7 +546,7 @@ def _store_then(sources: list[Any], arrays: list[zarr.Array], finish: Any, compu
     import dask
     import dask.array as da
 
-    stored = da.store(sources, arrays, lock=False, compute=False, return_stored=False)
+    stored = da.store(sources, arrays, lock=False, compute=False, return_stored=False)  # type: ignore[arg-type]
     done = dask.delayed(finish, pure=False)(stored)
     if compute:
         done.compute()
@@ -618,9 +639,9 @@ def write_image(
     if coordinate_transformations is None:
         coordinate_transformations = [transforms_to_json(level.geometry) for level in levels]
     name = metadata.pop("name", None) or description.name
-    if len(levels) > 1:
-        metadata.setdefault("type", spec.name.value)
-        metadata.setdefault("metadata", _method_metadata(spec.name))
+    # recorded even without extra levels: the spec's strict schema asks for both
+    metadata.setdefault("type", spec.name.value)
+    metadata.setdefault("metadata", _method_metadata(spec.name))
     return write_multiscale(
         [level.data for level in levels],
         group,

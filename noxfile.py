@@ -1,0 +1,45 @@
+"""Developer sessions: ``nox -s lint``, ``nox -s typecheck``, ``nox -s tests`` (3.11, 3.12, 3.13).
+
+The test extra installs the independent validators (ome-zarr-models, yaozarrs) and the peers used
+as oracles (ome-zarr, ngff-zarr) on every Python version listed here: all of them install on
+3.11, 3.12 and 3.13 as of this writing. The versions differ: on 3.11 the newest that install are
+ome-zarr 0.18 and ome-zarr-models 1.7 (the peer versions the project targets); 3.12 and 3.13 get
+newer ones (ome-zarr 0.21, ome-zarr-models 1.8 and zarr 3.4 at the time of writing). If a peer ever
+stops installing on one of these versions, drop that version from ``PYTHONS`` for the tests session
+and say why here; never make the tests that need it skip, since a skipped test hides what it was
+meant to check.
+"""
+
+from __future__ import annotations
+
+import nox
+
+PYTHONS = ["3.11", "3.12", "3.13"]
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.default_venv_backend = "venv"
+# A developer machine rarely has all three interpreters; missing ones are skipped, not failed.
+# (With pyenv, `pyenv global 3.11 3.12 3.13` puts python3.12 and python3.13 on PATH for nox.)
+nox.options.error_on_missing_interpreters = False
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """Mypy on the package (settings in pyproject.toml)."""
+    session.install("-e", ".", "mypy")
+    session.run("mypy", "xarray_omezarr")
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The full test suite, the same command as README and .ci/run."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", *session.posargs)
