@@ -238,13 +238,6 @@ def test_bad_write_over_existing_store_with_mode_w_changes_nothing(tmp_path: Pat
     assert snapshot(target) == before
 
 
-def test_zoom_is_refused_before_writing(tmp_path: Path) -> None:
-    target = tmp_path / "new.ome.zarr"
-    with pytest.raises(NotImplementedError, match=r"method 'zoom' is not available"):
-        image().omezarr.to_zarr(target, method="zoom")
-    assert not target.exists()
-
-
 @pytest.mark.parametrize(
     ("call", "error", "pattern"),
     [

@@ -6,6 +6,7 @@ import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
+from scipy.ndimage import zoom
 from skimage.transform import downscale_local_mean, pyramid_reduce, resize
 
 import xarray_omezarr  # noqa: F401
@@ -13,7 +14,7 @@ from xarray_omezarr.axes import axes_from_dims
 from xarray_omezarr.pyramid import pyramid_factors
 from xarray_omezarr.scale import Methods, downsample, get_method
 
-METHODS = ["nearest", "local_mean", "resize", "gaussian", "laplacian"]
+METHODS = ["nearest", "local_mean", "resize", "gaussian", "laplacian", "zoom"]
 A, B, C = 3.0, -2.0, 0.5  # ramp slopes along x, y, z (per physical unit)
 
 
@@ -84,6 +85,10 @@ def test_methods_agree_with_scikit_image_where_it_defines_them():
         resize(image, (24, 20), order=1, anti_aliasing=True, mode="symmetric"),
     )
     np.testing.assert_allclose(downsample(image, (2, 3), "local_mean"), downscale_local_mean(image, (2, 3)))
+    np.testing.assert_allclose(
+        downsample(image, (2, 3), "zoom"),
+        zoom(image, (1 / 2, 1 / 3), order=1, grid_mode=True, mode="grid-constant"),
+    )
     reduced = pyramid_reduce(image, 2)  # the low-pass image of skimage's Laplacian pyramid
     np.testing.assert_allclose(downsample(image, (2, 2), "laplacian")[3:-3, 3:-3], reduced[3:-3, 3:-3])
 
@@ -161,9 +166,35 @@ def test_pyramid_is_what_to_zarr_writes(tmp_path):
         xr.testing.assert_identical(read[level]["ramp"].drop_attrs(), tree[level]["ramp"].drop_attrs())
 
 
-def test_unknown_and_unavailable_methods_are_refused():
+def test_unknown_methods_are_refused():
     with pytest.raises(ValueError, match="unknown downsampling method 'bicubic'"):
         downsample(np.zeros((4, 4)), (2, 2), "bicubic")
-    assert Methods("zoom") is Methods.ZOOM
-    with pytest.raises(NotImplementedError, match="not available yet"):
-        downsample(np.zeros((4, 4)), (2, 2), Methods.ZOOM)
+    assert get_method(Methods.ZOOM) is get_method("zoom")
+
+
+def test_auto_scale_factors_stop_when_the_smallest_level_fits_one_chunk(tmp_path):
+    image = xr.DataArray(
+        da.zeros((40, 1000, 700), chunks=(10, 500, 700), dtype="uint8"),
+        dims=("z", "y", "x"),
+        coords={"z": np.arange(40) * 2.0, "y": np.arange(1000) * 0.5, "x": np.arange(700) * 0.5},
+        name="a",
+    )
+    options = {"chunks": (16, 64, 64)}
+    image.omezarr.to_zarr(
+        tmp_path / "a.ome.zarr", scale_factors="auto", storage_options=options, compute=False
+    )
+    import zarr
+
+    group = zarr.open_group(tmp_path / "a.ome.zarr", mode="r")
+    shapes = [group[str(i)].shape for i in range(len(group))]
+    assert shapes[-1][1] <= 64 and shapes[-1][2] <= 64 and shapes[-1][0] <= 16
+    assert shapes[-2][1] > 64 or shapes[-2][0] > 16  # no level more than needed
+    assert shapes[1] == (40, 500, 350)  # z (4x coarser) waits until y and x catch up
+    assert shapes[2] == (40, 250, 175) and shapes[3] == (20, 125, 87)  # then all three together
+
+
+def test_auto_levels_are_what_pyramid_shows():
+    image = xr.DataArray(np.zeros((300, 5000), "uint16"), dims=("y", "x"), name="w")
+    tree = image.omezarr.pyramid(scale_factors="auto", method="nearest")
+    assert tree[str(len(tree.children) - 1)]["w"].shape[1] <= 1024
+    assert [tree[k]["w"].shape for k in ("0", "1")] == [(300, 5000), (150, 2500)]

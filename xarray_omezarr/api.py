@@ -11,6 +11,7 @@ from typing import Any
 
 import xarray as xr
 
+from .chunking import default_chunks
 from .format import Format
 from .image import describe_image, omero_metadata
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, pyramid_factors
@@ -38,7 +39,7 @@ def to_zarr(
     obj: xr.DataArray | xr.Dataset,
     store: Any,
     *,
-    scale_factors: ScaleFactors = DEFAULT_SCALE_FACTORS,
+    scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
     method: Methods | str = Methods.RESIZE,
     version: Format | str = "0.5",
     mode: str = "w-",
@@ -60,7 +61,8 @@ def to_zarr(
     store
         A path, URL or zarr store.
     scale_factors
-        Cumulative factors per level (ints for y/x, dicts per axis name), ``()`` for no pyramid.
+        Cumulative factors per level (ints for y/x, dicts per axis name), ``()`` for no pyramid, ``"auto"``
+        for levels until the smallest fits in one chunk.
     method
         Downsampling method (see :class:`~xarray_omezarr.scale.Methods`).
     version
@@ -103,7 +105,7 @@ def to_zarr(
 def pyramid(
     obj: xr.DataArray,
     *,
-    scale_factors: ScaleFactors = DEFAULT_SCALE_FACTORS,
+    scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
     method: Methods | str = Methods.RESIZE,
     axis_types: Mapping[str, str | None] | None = None,
 ) -> xr.DataTree:
@@ -122,7 +124,11 @@ def pyramid(
     """
     spec = get_method(method)
     description = describe_image(obj, axis_types=axis_types)
-    factors = pyramid_factors(scale_factors, description.axes, description.data.shape, spec.name)
+    data = description.data
+    chunks = default_chunks(data.shape, data.dtype, description.axes)  # the writer's, for "auto"
+    factors = pyramid_factors(
+        scale_factors, description.axes, data.shape, spec.name, description.geometry, chunks
+    )
     levels = build_pyramid(description.data, description.geometry, factors, spec.name)
     name = description.name or DEFAULT_NAME
     nodes: dict[str, xr.Dataset] = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .axes import Axis
+from .chunking import default_chunks
 from .scale import Methods, get_method
 from .scale import downsample as _downsample
 from .transforms import LinearAxis, tidy
@@ -41,15 +42,21 @@ def _as_factor(value: Any, where: str) -> int:
 
 
 def pyramid_factors(
-    scale_factors: ScaleFactors | None,
+    scale_factors: ScaleFactors | str | None,
     axes: Sequence[Axis],
     shape: Sequence[int],
     method: Methods | str | None = Methods.RESIZE,
+    geometry: Sequence[LinearAxis] | None = None,
+    chunks: Sequence[int] | None = None,
 ) -> list[tuple[int, ...]]:
     """Cumulative factors per axis for every level, level 0 (all ones) first.
 
     Plain integers downsample the in-plane axes (the last two space axes: ``y`` and ``x``) and leave
     ``z`` alone, as the seed documents; dicts name the axes they downsample, any space axis included.
+    ``"auto"`` halves space axes level by level until the smallest level fits in one chunk (``chunks``,
+    default: :func:`~xarray_omezarr.chunking.default_chunks`); an axis whose spacing (from ``geometry``)
+    is more than twice the finest waits until the others catch up, so anisotropic ``z`` is kept until
+    the voxels are about cubic.
 
     Examples
     --------
@@ -62,6 +69,8 @@ def pyramid_factors(
     spec = get_method(method)
     names = [a.name for a in axes]
     space = [a.name for a in axes if a.type == "space"]
+    if isinstance(scale_factors, str) and scale_factors == "auto":
+        return _auto_factors(axes, shape, spec.name, geometry, chunks)
     if isinstance(scale_factors, str | bytes | Mapping):
         raise TypeError(f"scale_factors must be a list of ints or of dicts; got {scale_factors!r}")
     levels: list[tuple[int, ...]] = [tuple(1 for _ in axes)]
@@ -89,6 +98,31 @@ def pyramid_factors(
                     "pixel; use fewer or smaller scale_factors"
                 )
     return levels
+
+
+def _auto_factors(
+    axes: Sequence[Axis],
+    shape: Sequence[int],
+    method: Methods,
+    geometry: Sequence[LinearAxis] | None,
+    chunks: Sequence[int] | None,
+) -> list[tuple[int, ...]]:
+    spec = get_method(method)
+    if chunks is None:
+        chunks = default_chunks(shape, "uint16", axes)  # the most common microscopy dtype
+    spacing = [abs(g.scale) for g in geometry] if geometry is not None else [1.0] * len(axes)
+    space = [i for i, a in enumerate(axes) if a.type == "space"]
+    factors = [1] * len(axes)
+    levels = [tuple(factors)]
+    while True:
+        sizes = [spec.size(n, f) for n, f in zip(shape, factors, strict=True)]
+        if all(sizes[i] <= chunks[i] for i in space):
+            return levels
+        finest = min(spacing[i] * factors[i] for i in space if sizes[i] > 1)
+        halve = [i for i in space if sizes[i] > 1 and spacing[i] * factors[i] < 2 * finest * (1 - 1e-9)]
+        for i in halve:
+            factors[i] *= 2
+        levels.append(tuple(factors))
 
 
 def _source_level(levels: Sequence[tuple[int, ...]], target: tuple[int, ...]) -> int:

@@ -14,7 +14,6 @@ Order of work, so that an interrupted write never leaves a store that claims to 
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ import numpy as np
 import zarr
 
 from .axes import Axis, validate_axes
+from .chunking import default_chunks
 from .format import Format, as_format, format_from_version, ome_attributes, version_of
 from .image import AxesLike, describe_image, parse_axes
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, pyramid_factors
@@ -33,17 +33,13 @@ from .transforms import LinearAxis, parse_transforms, transforms_to_json
 __all__ = [
     "check_format",
     "check_group_fmt",
-    "default_chunks",
     "write_image",
     "write_multiscale",
     "write_multiscales_metadata",
 ]
 
-TARGET_CHUNK_BYTES = 4 * 2**20
-"""Upper bound of a default chunk: a few MiB, small enough for viewers, large enough for throughput."""
 DEFAULT_NAME = "image"
 """The multiscale name written when none is given; the reader names such images' variable the same."""
-_MAX_PLANE_EDGE = 1024  # 2-D tiles larger than this make viewers fetch far more than they show
 
 GroupLike = zarr.Group | str | os.PathLike[str] | Any
 StorageOptions = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
@@ -134,38 +130,6 @@ def _describe_store(store: Any) -> str:
 
 
 # --- chunks and storage options -----------------------------------------------------------------------
-
-
-def default_chunks(shape: Sequence[int], dtype: Any, axes: Sequence[Axis]) -> tuple[int, ...]:
-    """Chunks of at most a few MiB: one plane of time and channel, space axes grown evenly.
-
-    Space axes double in turn (x, then y, then z) while the chunk stays within
-    :data:`TARGET_CHUNK_BYTES`, and never exceed the array's shape.
-
-    Examples
-    --------
-    >>> from xarray_omezarr.axes import axes_from_dims
-    >>> default_chunks((2, 300, 4096, 4096), "uint16", axes_from_dims("czyx"))
-    (1, 128, 128, 128)
-    >>> default_chunks((10, 20), "uint8", axes_from_dims("yx"))
-    (10, 20)
-    """
-    itemsize = np.dtype(dtype).itemsize
-    chunks = [1] * len(shape)
-    space = [i for i, a in enumerate(axes) if a.type == "space"] or list(range(len(shape)))
-    cap = {i: _MAX_PLANE_EDGE if len(space) == 2 else shape[i] for i in space}
-    grew = True
-    while grew:
-        grew = False
-        for i in reversed(space):
-            wanted = min(chunks[i] * 2, shape[i], cap[i])
-            if (
-                wanted > chunks[i]
-                and math.prod(chunks) // chunks[i] * wanted * itemsize <= TARGET_CHUNK_BYTES
-            ):
-                chunks[i] = wanted
-                grew = True
-    return tuple(max(1, c) for c in chunks)
 
 
 def _storage_options_per_level(storage_options: StorageOptions, count: int) -> list[dict[str, Any]]:
@@ -560,7 +524,7 @@ def _store_then(sources: list[Any], arrays: list[zarr.Array], finish: Any, compu
 def write_image(
     image: Any,
     group: GroupLike,
-    scale_factors: ScaleFactors = DEFAULT_SCALE_FACTORS,
+    scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
     method: Methods | str | None = Methods.RESIZE,
     scaler: Any = None,
     fmt: Format | str | None = None,
@@ -585,7 +549,8 @@ def write_image(
         A zarr group, or a path or store where one is created.
     scale_factors
         Cumulative downsampling factors per level, relative to level 0. Integers downsample ``y`` and ``x``
-        and leave ``z`` alone; dicts (``{"z": 2, "y": 4, "x": 4}``) name the axes. ``()`` writes no pyramid.
+        and leave ``z`` alone; dicts (``{"z": 2, "y": 4, "x": 4}``) name the axes. ``()`` writes no pyramid;
+        ``"auto"`` adds levels until the smallest fits in one chunk.
     method
         A :class:`~xarray_omezarr.scale.Methods` member or name; ``resize`` by default.
     scaler
@@ -624,17 +589,25 @@ def write_image(
         )
     spec = get_method(method)
     description = describe_image(image, axes=axes, axis_types=axis_types)
-    factors = pyramid_factors(scale_factors, description.axes, description.data.shape, spec.name)
     fmt = as_format(fmt) if not isinstance(group, zarr.Group) else check_format(group, fmt)
-    chunks = _array_options(
-        dict(_storage_options_per_level(storage_options, len(factors))[0]),
+    first_options = storage_options if isinstance(storage_options, Mapping | None) else storage_options[0]
+    level0 = _array_options(
+        dict(first_options or {}),
         tuple(description.data.shape),
         description.data.dtype,
         description.axes,
         fmt,
         0,
     )
-    data = _to_dask(description.data, chunks["shards"] or chunks["chunks"])
+    factors = pyramid_factors(
+        scale_factors,
+        description.axes,
+        description.data.shape,
+        spec.name,
+        description.geometry,
+        level0["chunks"],
+    )
+    data = _to_dask(description.data, level0["shards"] or level0["chunks"])
     levels = build_pyramid(data, description.geometry, factors, spec.name)
     if coordinate_transformations is None:
         coordinate_transformations = [transforms_to_json(level.geometry) for level in levels]

@@ -1,0 +1,53 @@
+"""Default chunk shapes: a few MiB per chunk, whatever the image and level.
+
+Dask's automatic chunks (128 MiB) make poor zarr chunks: viewers fetch whole chunks, so a chunk should
+be about what a screen shows, and small enough that a few of them per worker keep memory bounded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .axes import Axis
+
+__all__ = ["TARGET_CHUNK_BYTES", "default_chunks"]
+
+TARGET_CHUNK_BYTES = 4 * 2**20
+"""Upper bound of a default chunk: a few MiB, small enough for viewers, large enough for throughput."""
+_MAX_PLANE_EDGE = 1024  # 2-D tiles larger than this make viewers fetch far more than they show
+
+
+def default_chunks(shape: Sequence[int], dtype: Any, axes: Sequence[Axis]) -> tuple[int, ...]:
+    """Chunks of at most a few MiB: one plane of time and channel, space axes grown evenly.
+
+    Space axes double in turn (x, then y, then z) while the chunk stays within
+    :data:`TARGET_CHUNK_BYTES`, and never exceed the array's shape.
+
+    Examples
+    --------
+    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> default_chunks((2, 300, 4096, 4096), "uint16", axes_from_dims("czyx"))
+    (1, 128, 128, 128)
+    >>> default_chunks((10, 20), "uint8", axes_from_dims("yx"))
+    (10, 20)
+    """
+    itemsize = np.dtype(dtype).itemsize
+    chunks = [1] * len(shape)
+    space = [i for i, a in enumerate(axes) if a.type == "space"] or list(range(len(shape)))
+    cap = {i: _MAX_PLANE_EDGE if len(space) == 2 else shape[i] for i in space}
+    grew = True
+    while grew:
+        grew = False
+        for i in reversed(space):
+            wanted = min(chunks[i] * 2, shape[i], cap[i])
+            if (
+                wanted > chunks[i]
+                and math.prod(chunks) // chunks[i] * wanted * itemsize <= TARGET_CHUNK_BYTES
+            ):
+                chunks[i] = wanted
+                grew = True
+    return tuple(max(1, c) for c in chunks)
