@@ -17,8 +17,10 @@ names, transforms in the wrong order, ...) count as failures unless ``allow_warn
 
 Examples
 --------
->>> from validators import validate_store
->>> validate_store("cells.ome.zarr")  # doctest: +SKIP
+In a test (``tests/`` is on pytest's ``pythonpath``)::
+
+    from validators import validate_store
+    validate_store(tmp_path / "cells.ome.zarr")
 """
 
 from __future__ import annotations
@@ -416,7 +418,9 @@ def validate_store(
 
     Examples
     --------
-    >>> validate_store("cells.ome.zarr")  # doctest: +SKIP
+    ::
+
+        validate_store(tmp_path / "cells.ome.zarr")  # raises AssertionError listing every problem
     """
     sections = {
         "store layout": layout_problems(path),
