@@ -82,7 +82,7 @@ def test_methods_agree_with_scikit_image_where_it_defines_them():
     image = rng.random((48, 60))
     np.testing.assert_allclose(
         downsample(image, (2, 3), "resize"),
-        resize(image, (24, 20), order=1, anti_aliasing=True, mode="symmetric"),
+        resize(image, (24, 20), order=1, anti_aliasing=True),  # its default mode="reflect"
     )
     np.testing.assert_allclose(downsample(image, (2, 3), "local_mean"), downscale_local_mean(image, (2, 3)))
     np.testing.assert_allclose(
@@ -90,7 +90,7 @@ def test_methods_agree_with_scikit_image_where_it_defines_them():
         zoom(image, (1 / 2, 1 / 3), order=1, grid_mode=True, mode="grid-constant"),
     )
     reduced = pyramid_reduce(image, 2)  # the low-pass image of skimage's Laplacian pyramid
-    np.testing.assert_allclose(downsample(image, (2, 2), "laplacian")[3:-3, 3:-3], reduced[3:-3, 3:-3])
+    np.testing.assert_allclose(downsample(image, (2, 2), "laplacian"), reduced)
 
 
 @pytest.mark.parametrize("method", ["local_mean", "resize", "gaussian", "laplacian"])

@@ -66,6 +66,7 @@ LABEL_METHODS = frozenset({Methods.NEAREST, Methods.MODE})
 """Methods that never invent values, the only ones allowed for labels."""
 
 _GAUSSIAN_TRUNCATE = 4.0  # scipy's default: the kernel reaches 4 sigma
+_NUMPY_PAD_MODE = {"mirror": "reflect", "reflect": "symmetric"}  # scipy.ndimage's names -> numpy's
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Method:
     on_block_grid: bool
     sigma: Callable[[int], float] | None = None  # Gaussian pre-filter per factor, None for none
     reduce: Callable[[np.ndarray, Sequence[int]], np.ndarray] | None = None
+    border: str = "mirror"  # scipy.ndimage's name for how smoothing extends the image at its border
 
     def offset(self, factor: int) -> float:
         """Input index of output pixel 0 along an axis downsampled by ``factor``."""
@@ -174,15 +176,34 @@ def _halo(method: Method, factors: Sequence[int]) -> tuple[int, ...]:
 
 
 def _smooth_block(
-    padded: np.ndarray, factors: Sequence[int], halo: Sequence[int], method: Method, out_dtype: Any
+    block: np.ndarray,
+    factors: Sequence[int],
+    halo: Sequence[int],
+    method: Method,
+    out_dtype: Any,
+    block_info: dict[Any, Any] | None = None,
 ) -> np.ndarray:
-    """Smooth a block that carries ``halo`` pixels of context on each side, then sample block centres."""
+    """Smooth a block, then sample its block centres.
+
+    The block carries ``halo`` pixels of its neighbours on each side, except where it touches the
+    image border: there it is extended here the way the method's reference extends the whole image
+    (``method.border``), so that every block sees exactly what the whole image would.
+    """
     from scipy import ndimage
 
     assert method.sigma is not None
+    pad = []
+    for axis, h in enumerate(halo):
+        if block_info is None:  # the whole image: borders on both sides
+            pad.append((h, h))
+            continue
+        index, count = block_info[0]["chunk-location"][axis], block_info[0]["num-chunks"][axis]
+        pad.append((h if index == 0 else 0, h if index == count - 1 else 0))
+    if any(before or after for before, after in pad):
+        block = np.pad(block, pad, mode=_NUMPY_PAD_MODE[method.border])
     sigmas = [method.sigma(f) if f > 1 else 0.0 for f in factors]
-    work = padded.astype(_compute_dtype(np.dtype(out_dtype)), copy=False)
-    smoothed = ndimage.gaussian_filter(work, sigmas, mode="reflect", truncate=_GAUSSIAN_TRUNCATE)
+    work = block.astype(_compute_dtype(np.dtype(out_dtype)), copy=False)
+    smoothed = ndimage.gaussian_filter(work, sigmas, mode=method.border, truncate=_GAUSSIAN_TRUNCATE)
     inner = smoothed[tuple(slice(h, s - h) for h, s in zip(halo, smoothed.shape, strict=True))]
     return _cast_back(_block_centres(inner, factors), np.dtype(out_dtype))
 
@@ -193,7 +214,11 @@ _METHODS: dict[Methods, Method] = {
     Methods.MODE: Method(Methods.MODE, on_block_grid=True, reduce=_block_mode),
     Methods.ZOOM: Method(Methods.ZOOM, on_block_grid=True, reduce=_block_centre_values),
     Methods.RESIZE: Method(Methods.RESIZE, on_block_grid=True, sigma=lambda f: (f - 1) / 2),
-    Methods.LAPLACIAN: Method(Methods.LAPLACIAN, on_block_grid=True, sigma=lambda f: 2 * f / 6),
+    # skimage's pyramid_reduce smooths with ndimage's "reflect" while its resize uses "mirror"; each
+    # method follows its own reference to the border pixel
+    Methods.LAPLACIAN: Method(
+        Methods.LAPLACIAN, on_block_grid=True, sigma=lambda f: 2 * f / 6, border="reflect"
+    ),
     Methods.GAUSSIAN: Method(Methods.GAUSSIAN, on_block_grid=True, sigma=lambda f: f / 2),
 }
 
@@ -270,7 +295,10 @@ def downsample(data: Any, factors: Sequence[int], method: Methods | str | None =
     data = data[whole]
     is_dask = hasattr(data, "dask")
     halo = _halo(spec, factors)
-    halo = tuple(min(h, n) for h, n in zip(halo, data.shape, strict=True))
+    # the extension of an axis of n pixels repeats after n (reflect) or n - 1 (mirror) of them: a longer
+    # halo adds nothing, and a block of the whole axis then sees the whole period
+    period = data.shape if spec.border == "reflect" else tuple(n - 1 for n in data.shape)
+    halo = tuple(min(h, p) for h, p in zip(halo, period, strict=True))
     if spec.reduce is not None:
         if not is_dask:
             return spec.reduce(np.asarray(data), factors)
@@ -281,8 +309,7 @@ def downsample(data: Any, factors: Sequence[int], method: Methods | str | None =
         return aligned.map_blocks(spec.reduce, factors, chunks=out_chunks, dtype=data.dtype)
     dtype = data.dtype
     if not is_dask:
-        padded = np.pad(np.asarray(data), [(h, h) for h in halo], mode="symmetric")
-        return _smooth_block(padded, factors, halo, spec, dtype)
+        return _smooth_block(np.asarray(data), factors, halo, spec, dtype)
     aligned = data.rechunk(
         tuple(_aligned_chunks(c, f, h) for c, f, h in zip(data.chunks, factors, halo, strict=True))
     )
@@ -290,7 +317,7 @@ def downsample(data: Any, factors: Sequence[int], method: Methods | str | None =
     return aligned.map_overlap(
         _smooth_block,
         depth=dict(enumerate(halo)),
-        boundary="reflect",
+        boundary="none",
         trim=False,
         chunks=out_chunks,
         dtype=dtype,
