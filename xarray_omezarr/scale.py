@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -66,7 +66,7 @@ LABEL_METHODS = frozenset({Methods.NEAREST, Methods.MODE})
 """Methods that never invent values, the only ones allowed for labels."""
 
 _GAUSSIAN_TRUNCATE = 4.0  # scipy's default: the kernel reaches 4 sigma
-_NUMPY_PAD_MODE = {"mirror": "reflect", "reflect": "symmetric"}  # scipy.ndimage's names -> numpy's
+_NUMPY_PAD_MODE: dict[str, Literal["reflect", "symmetric"]] = {"mirror": "reflect", "reflect": "symmetric"}  # scipy.ndimage's names -> numpy's
 
 
 @dataclass(frozen=True)
