@@ -10,7 +10,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import accessor as _accessor  # noqa: F401  (registers .omezarr)
-from .api import pyramid, to_zarr
+from .api import pyramid, to_zarr, to_zarr_label
 from .format import CurrentFormat, FormatV04, FormatV05, format_from_version
 from .scale import Methods
 
@@ -23,4 +23,5 @@ __all__ = [
     "format_from_version",
     "pyramid",
     "to_zarr",
+    "to_zarr_label",
 ]

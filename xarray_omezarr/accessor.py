@@ -24,6 +24,10 @@ class OmeZarrDataArrayAccessor:
         """The multiscale pyramid with true coordinates; see :func:`xarray_omezarr.api.pyramid`."""
         return api.pyramid(self._obj, **kwargs)
 
+    def to_zarr_label(self, store: Any, name: str, **kwargs: Any) -> list[Any]:
+        """Add this label image to an existing image; see :func:`xarray_omezarr.labels.to_zarr_label`."""
+        return api.to_zarr_label(self._obj, store, name, **kwargs)
+
 
 @xr.register_dataset_accessor("omezarr")
 class OmeZarrDatasetAccessor:

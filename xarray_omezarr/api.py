@@ -10,15 +10,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import xarray as xr
+import zarr
 
 from .chunking import default_chunks
 from .format import Format
 from .image import describe_image, omero_metadata
-from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, pyramid_factors
+from .label_spec import check_label_dtype
+from .labels import ImageGrid, label_plan, write_label_on
+from .labels import to_zarr_label as _to_zarr_label
+from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry, pyramid_factors
 from .scale import Methods, get_method
 from .writer import DEFAULT_NAME, StorageOptions, write_image
 
-__all__ = ["image_variable", "pyramid", "to_zarr"]
+__all__ = ["image_variable", "pyramid", "to_zarr", "to_zarr_label"]
 
 
 def image_variable(obj: xr.DataArray | xr.Dataset, name: str | None = None) -> xr.DataArray:
@@ -47,8 +51,10 @@ def to_zarr(
     name: str | None = None,
     compute: bool = True,
     axis_types: Mapping[str, str | None] | None = None,
+    labels: Mapping[str, xr.DataArray] | None = None,
+    label_metadata: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Any]:
-    """Write a DataArray as an OME-Zarr image with a multiscale pyramid.
+    """Write a DataArray as an OME-Zarr image with a multiscale pyramid, and its label images.
 
     Axes, units, scale and translation come from the dims and regular coordinates; channel coordinate
     values become channel labels. The parameters mean what they mean for
@@ -77,6 +83,11 @@ def to_zarr(
         ``False`` returns a list holding the delayed write (data first, then metadata).
     axis_types
         Types for dims whose names do not say, e.g. ``{"row": "space", "col": "space"}``.
+    labels
+        Label images by name, each an integer DataArray on the image's grid (same space coordinates,
+        no channel axis). Their pyramids follow the image's levels (see :mod:`xarray_omezarr.labels`).
+    label_metadata
+        ``colors`` and ``properties`` per label name; by default each label's ``attrs["image-label"]``.
 
     Examples
     --------
@@ -87,7 +98,29 @@ def to_zarr(
     """
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
     description = describe_image(image, axis_types=axis_types)
-    return write_image(
+    grid = None
+    if labels:
+        # settle the levels first, so that every label can be checked against them before anything is written
+        spec = get_method(method)
+        factors = pyramid_factors(
+            scale_factors,
+            description.axes,
+            description.data.shape,
+            spec.name,
+            description.geometry,
+            _level0_chunks(description, storage_options),
+        )
+        grid = ImageGrid(
+            description.axes,
+            tuple(description.data.shape),
+            tuple(level_geometry(description.geometry, f, spec.name) for f in factors),
+        )
+        for label_name, label in labels.items():
+            check_label_dtype(label, name=label_name)
+            label_plan(label, grid)
+        space = [i for i, a in enumerate(description.axes) if a.type == "space"]
+        scale_factors = [{description.dims[i]: f[i] for i in space} for f in factors[1:]]
+    written = write_image(
         image,
         store,
         scale_factors=scale_factors,
@@ -100,6 +133,37 @@ def to_zarr(
         name=name or description.name or DEFAULT_NAME,
         omero=omero_metadata(description),
     )
+    if not labels or grid is None:
+        return written
+    group = zarr.open_group(store, mode="r+") if not isinstance(store, zarr.Group) else store
+    for label_name, label in labels.items():
+        extra = dict((label_metadata or {}).get(label_name, {}))
+        written += write_label_on(
+            label,
+            group,
+            grid,
+            label_name,
+            mode=mode,
+            storage_options=storage_options,
+            compute=compute,
+            **extra,
+        )
+    return written
+
+
+def _level0_chunks(description: Any, storage_options: Any) -> tuple[int, ...]:
+    """Level 0's chunks as the writer will choose them (for ``scale_factors="auto"``)."""
+    first = storage_options if not isinstance(storage_options, list | tuple) else storage_options[0]
+    chunks = (first or {}).get("chunks")
+    data = description.data
+    if chunks is None:
+        return default_chunks(data.shape, data.dtype, description.axes)
+    return (chunks,) * data.ndim if isinstance(chunks, int) else tuple(chunks)
+
+
+def to_zarr_label(label: xr.DataArray, store: Any, name: str, **kwargs: Any) -> list[Any]:
+    """Add ``label`` to the existing image at ``store``; see :func:`xarray_omezarr.labels.to_zarr_label`."""
+    return _to_zarr_label(label, store, name, **kwargs)
 
 
 def pyramid(

@@ -19,7 +19,7 @@ from .scale import Methods, get_method
 from .scale import downsample as _downsample
 from .transforms import LinearAxis, tidy
 
-__all__ = ["DEFAULT_SCALE_FACTORS", "Level", "build_pyramid", "pyramid_factors"]
+__all__ = ["DEFAULT_SCALE_FACTORS", "Level", "build_pyramid", "level_geometry", "pyramid_factors"]
 
 DEFAULT_SCALE_FACTORS = (2, 4, 8, 16)
 
@@ -125,6 +125,27 @@ def _auto_factors(
         levels.append(tuple(factors))
 
 
+def level_geometry(
+    geometry: Sequence[LinearAxis], factors: Sequence[int], method: Methods | str
+) -> tuple[LinearAxis, ...]:
+    """Where the pixels of the level with cumulative ``factors`` lie, from level 0's ``geometry``.
+
+    Computed from level 0 in one step (one rounding instead of one per level), and tidied of float noise.
+
+    Examples
+    --------
+    >>> level_geometry([LinearAxis(0.5, 10.0)], [4], "local_mean")
+    (LinearAxis(scale=2.0, translation=10.75),)
+    """
+    spec = get_method(method)
+    return tuple(
+        LinearAxis(tidy(axis.scale * f), tidy(axis.translation + spec.offset(f) * axis.scale))
+        if f > 1
+        else axis
+        for axis, f in zip(geometry, factors, strict=True)
+    )
+
+
 def _source_level(levels: Sequence[tuple[int, ...]], target: tuple[int, ...]) -> int:
     """The coarsest earlier level whose factors divide ``target``'s (level 0 always does)."""
     for index in range(len(levels) - 1, -1, -1):
@@ -165,12 +186,5 @@ def build_pyramid(
         source = levels[_source_level([lv.factors for lv in levels], target)]
         relative = tuple(t // f for f, t in zip(source.factors, target, strict=True))
         array = _downsample(source.data, relative, spec.name) if any(r > 1 for r in relative) else source.data
-        # from level 0 and the cumulative factor: one rounding instead of one per level
-        positions = tuple(
-            LinearAxis(tidy(axis.scale * f), tidy(axis.translation + spec.offset(f) * axis.scale))
-            if f > 1
-            else axis
-            for axis, f in zip(levels[0].geometry, target, strict=True)
-        )
-        levels.append(Level(array, positions, tuple(target)))
+        levels.append(Level(array, level_geometry(levels[0].geometry, target, spec.name), tuple(target)))
     return levels

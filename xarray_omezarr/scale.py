@@ -27,7 +27,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["Method", "Methods", "downsample", "get_method", "level_size"]
+__all__ = [
+    "LABEL_METHODS",
+    "Method",
+    "Methods",
+    "check_label_method",
+    "downsample",
+    "get_method",
+    "level_size",
+]
 
 
 class Methods(StrEnum):
@@ -66,7 +74,10 @@ LABEL_METHODS = frozenset({Methods.NEAREST, Methods.MODE})
 """Methods that never invent values, the only ones allowed for labels."""
 
 _GAUSSIAN_TRUNCATE = 4.0  # scipy's default: the kernel reaches 4 sigma
-_NUMPY_PAD_MODE: dict[str, Literal["reflect", "symmetric"]] = {"mirror": "reflect", "reflect": "symmetric"}  # scipy.ndimage's names -> numpy's
+_NUMPY_PAD_MODE: dict[str, Literal["reflect", "symmetric"]] = {
+    "mirror": "reflect",
+    "reflect": "symmetric",
+}  # scipy.ndimage's names -> numpy's
 
 
 @dataclass(frozen=True)
@@ -242,6 +253,27 @@ def get_method(method: Methods | str | None) -> Method:
             f"unknown downsampling method {method!r}; choose one of {[m.value for m in Methods]}"
         ) from None
     return _METHODS[key]
+
+
+def check_label_method(method: Methods | str) -> Method:
+    """The method for labels: only ``nearest`` and ``mode``, which never invent label values.
+
+    Examples
+    --------
+    >>> check_label_method("mode").name
+    <Methods.MODE: 'mode'>
+    >>> check_label_method("resize")
+    Traceback (most recent call last):
+    ...
+    ValueError: method 'resize' would invent label values between neighbouring labels; labels are downsampled with 'nearest' or 'mode'
+    """
+    spec = get_method(method)
+    if spec.name not in LABEL_METHODS:
+        raise ValueError(
+            f"method {spec.name.value!r} would invent label values between neighbouring labels; labels are "
+            "downsampled with 'nearest' or 'mode'"
+        )
+    return spec
 
 
 def level_size(n: int, factor: int, method: Methods | str) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,16 +25,20 @@ import zarr
 from .axes import Axis, validate_axes
 from .chunking import default_chunks
 from .format import Format, as_format, format_from_version, ome_attributes, version_of
-from .image import AxesLike, describe_image, parse_axes
-from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, pyramid_factors
-from .scale import Methods, get_method
+from .image import AxesLike, ImageDescription, describe_image, parse_axes
+from .label_spec import check_label_dtype, image_label_metadata
+from .pyramid import DEFAULT_SCALE_FACTORS, Level, ScaleFactors, build_pyramid, pyramid_factors
+from .scale import Methods, check_label_method, get_method
 from .transforms import LinearAxis, parse_transforms, transforms_to_json
 
 __all__ = [
     "check_format",
     "check_group_fmt",
     "write_image",
+    "write_label_metadata",
+    "write_labels",
     "write_multiscale",
+    "write_multiscale_labels",
     "write_multiscales_metadata",
 ]
 
@@ -412,6 +416,25 @@ def write_multiscale(
     >>> g["1"].shape
     (4, 4)
     """
+    return _write_multiscale(
+        pyramid, group, fmt, axes, coordinate_transformations, storage_options, name, compute, mode, metadata
+    )
+
+
+def _write_multiscale(
+    pyramid: Sequence[Any],
+    group: GroupLike,
+    fmt: Format | str | None,
+    axes: AxesLike | Sequence[Axis] | None,
+    coordinate_transformations: list[list[dict[str, Any]]] | None,
+    storage_options: StorageOptions,
+    name: str | None,
+    compute: bool | None,
+    mode: str,
+    metadata: dict[str, Any],
+    after: Callable[[], None] | None = None,
+) -> list[Any]:
+    """:func:`write_multiscale`, with ``after`` run once the data and the multiscale metadata are written."""
     if not pyramid:
         raise ValueError("the pyramid needs at least one level")
     first = pyramid[0]
@@ -486,6 +509,8 @@ def write_multiscale(
         if meta.get("omero") is not None:
             meta["omero"] = _windows_from_data(meta["omero"], arrays[-1], parsed)
         write_multiscales_metadata(target, datasets, fmt=fmt, axes=parsed, name=name, **meta)
+        if after is not None:
+            after()
 
     return _store_then(sources, arrays, finish, compute)
 
@@ -519,6 +544,31 @@ def _store_then(sources: list[Any], arrays: list[zarr.Array], finish: Any, compu
 
 
 # --- images --------------------------------------------------------------------------------------------
+
+
+def _pyramid(
+    image: Any,
+    scale_factors: ScaleFactors | str,
+    method: Methods,
+    axes: AxesLike | None,
+    axis_types: Mapping[str, str | None] | None,
+    storage_options: StorageOptions,
+    fmt: Format | str | None,
+    group: GroupLike,
+) -> tuple[ImageDescription, list[Level]]:
+    """Describe ``image`` and build its (lazy) pyramid, chunked like level 0 will be stored."""
+    description = describe_image(image, axes=axes, axis_types=axis_types)
+    fmt = as_format(fmt) if not isinstance(group, zarr.Group) else check_format(group, fmt)
+    first_options = storage_options if isinstance(storage_options, Mapping | None) else storage_options[0]
+    data = description.data
+    level0 = _array_options(
+        dict(first_options or {}), tuple(data.shape), data.dtype, description.axes, fmt, 0
+    )
+    factors = pyramid_factors(
+        scale_factors, description.axes, data.shape, method, description.geometry, level0["chunks"]
+    )
+    dask_data = _to_dask(data, level0["shards"] or level0["chunks"])
+    return description, build_pyramid(dask_data, description.geometry, factors, method)
 
 
 def write_image(
@@ -588,27 +638,9 @@ def write_image(
             stacklevel=2,
         )
     spec = get_method(method)
-    description = describe_image(image, axes=axes, axis_types=axis_types)
-    fmt = as_format(fmt) if not isinstance(group, zarr.Group) else check_format(group, fmt)
-    first_options = storage_options if isinstance(storage_options, Mapping | None) else storage_options[0]
-    level0 = _array_options(
-        dict(first_options or {}),
-        tuple(description.data.shape),
-        description.data.dtype,
-        description.axes,
-        fmt,
-        0,
+    description, levels = _pyramid(
+        image, scale_factors, spec.name, axes, axis_types, storage_options, fmt, group
     )
-    factors = pyramid_factors(
-        scale_factors,
-        description.axes,
-        description.data.shape,
-        spec.name,
-        description.geometry,
-        level0["chunks"],
-    )
-    data = _to_dask(description.data, level0["shards"] or level0["chunks"])
-    levels = build_pyramid(data, description.geometry, factors, spec.name)
     if coordinate_transformations is None:
         coordinate_transformations = [transforms_to_json(level.geometry) for level in levels]
     name = metadata.pop("name", None) or description.name
@@ -638,3 +670,234 @@ def _method_metadata(method: Methods) -> dict[str, Any]:
         "version": __version__,
         "kwargs": {"method": method.value},
     }
+
+
+# --- labels --------------------------------------------------------------------------------------------
+
+
+def write_label_metadata(
+    group: GroupLike,
+    name: str,
+    colors: list[dict[str, Any]] | None = None,
+    properties: list[dict[str, Any]] | None = None,
+    fmt: Format | str | None = None,
+    **metadata: Any,
+) -> None:
+    """Write the ``image-label`` metadata of label image ``name`` inside the ``labels`` group ``group``.
+
+    Parameters
+    ----------
+    group
+        The image's ``labels`` group (or a path to it); the label image is its sub-group ``name``.
+    name
+        The label image's name.
+    colors
+        ``{"label-value": int, "rgba": [r, g, b, a]}`` per label value (each value once, rgba 0-255).
+    properties
+        ``{"label-value": int, ...}`` per label value, with any other keys.
+    fmt
+        Format object or version string; by default the group's.
+    **metadata
+        Other ``image-label`` keys; ``source`` defaults to ``{"image": "../../"}``.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> g = zarr.open_group(zarr.storage.MemoryStore())
+    >>> _ = write_multiscale_labels([np.zeros((4, 4), "uint8")], g, "cells", axes="yx")
+    >>> write_label_metadata(g["labels"], "cells", colors=[{"label-value": 1, "rgba": [0, 255, 0, 255]}])
+    >>> g["labels/cells"].attrs["ome"]["image-label"]["colors"]
+    [{'label-value': 1, 'rgba': [0, 255, 0, 255]}]
+    """
+    labels_group, fmt = check_group_fmt(group, fmt)
+    block = image_label_metadata(
+        colors, properties, versioned=fmt.versioned_blocks, version=fmt.version, **metadata
+    )
+    target = labels_group[name]
+    if not isinstance(target, zarr.Group):
+        raise ValueError(f"labels/{name} is not a group; write the label image before its metadata")
+    ome = ome_attributes(dict(target.attrs))
+    ome = {k: v for k, v in ome.items() if k != "version"} | {"image-label": block}
+    target.attrs.update(fmt.wrap(ome))
+
+
+def _list_label(labels_group: zarr.Group, name: str, fmt: Format) -> None:
+    """Add ``name`` to the ``labels`` list, keeping the names already there."""
+    names = list(ome_attributes(dict(labels_group.attrs)).get("labels") or [])
+    if name not in names:
+        names.append(name)
+    labels_group.attrs.update(fmt.wrap({"labels": names}))
+
+
+def write_multiscale_labels(
+    pyramid: Sequence[Any],
+    group: GroupLike,
+    name: str,
+    fmt: Format | str | None = None,
+    axes: AxesLike | Sequence[Axis] | None = None,
+    coordinate_transformations: list[list[dict[str, Any]]] | None = None,
+    storage_options: StorageOptions = None,
+    label_metadata: dict[str, Any] | None = None,
+    compute: bool | None = True,
+    *,
+    mode: str = "w-",
+    **metadata: Any,
+) -> list[Any]:
+    """Write a label pyramid (largest first) to ``labels/<name>`` of the image group ``group``.
+
+    The data are written first, then the label image's multiscale and ``image-label`` metadata, and last
+    its name is added to the ``labels`` list, so an interrupted write never lists a half-written label.
+
+    Parameters
+    ----------
+    pyramid
+        Integer numpy, dask or DataArray levels, largest first.
+    group
+        The image group (or a path to it); it must exist.
+    name
+        The label image's name: its group is ``labels/<name>``.
+    fmt, axes, coordinate_transformations, storage_options, compute
+        As for :func:`write_multiscale`.
+    label_metadata
+        ``colors``, ``properties`` and other ``image-label`` keys (see :func:`write_label_metadata`).
+    mode
+        ``"w-"`` (default) refuses a label of the same name, ``"w"`` replaces it.
+    **metadata
+        Other multiscale keys (``type``, ``metadata``).
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> g = zarr.open_group(zarr.storage.MemoryStore())
+    >>> write_multiscale_labels([np.ones((4, 4), "uint16")], g, "nuclei", axes="yx")
+    []
+    >>> g["labels"].attrs["ome"]["labels"]
+    ['nuclei']
+    """
+    if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
+        raise ValueError(f"a label name must be a non-empty string without '/'; got {name!r}")
+    for index, level in enumerate(pyramid):
+        check_label_dtype(level, name=f"{name}, level {index}")
+    label_metadata = dict(label_metadata or {})
+    block = image_label_metadata(
+        label_metadata.pop("colors", None), label_metadata.pop("properties", None), **label_metadata
+    )
+    image_group = _open_existing_group(group)
+    fmt = check_format(image_group, fmt)
+    if f"labels/{name}" in image_group and mode != "w":
+        raise FileExistsError(f"the image already has a label image {name!r}; pass mode='w' to replace it")
+
+    def after() -> None:
+        labels_group = image_group.require_group("labels")
+        write_label_metadata(labels_group, name, fmt=fmt, **block)
+        _list_label(labels_group, name, fmt)
+
+    # a path, not a group: the label group is created only once everything has been checked
+    return _write_multiscale(
+        pyramid,
+        image_group.store_path / "labels" / name,
+        fmt,
+        axes,
+        coordinate_transformations,
+        storage_options,
+        name,
+        compute,
+        mode,
+        metadata,
+        after,
+    )
+
+
+def _open_existing_group(group: GroupLike) -> zarr.Group:
+    if isinstance(group, zarr.Group):
+        return group
+    try:
+        return zarr.open_group(store=group, mode="r+")
+    except (FileNotFoundError, zarr.errors.GroupNotFoundError):
+        raise FileNotFoundError(
+            f"there is no image at {_describe_store(group)}; write the image before its labels"
+        ) from None
+
+
+def write_labels(
+    labels: Any,
+    group: GroupLike,
+    name: str,
+    scaler: Any = None,
+    scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
+    method: Methods | str = Methods.NEAREST,
+    fmt: Format | str | None = None,
+    axes: AxesLike | None = None,
+    coordinate_transformations: list[list[dict[str, Any]]] | None = None,
+    storage_options: StorageOptions = None,
+    label_metadata: dict[str, Any] | None = None,
+    compute: bool | None = True,
+    *,
+    mode: str = "w-",
+    axis_types: Mapping[str, str | None] | None = None,
+    cast: bool = False,
+    **metadata: Any,
+) -> list[Any]:
+    """Write a label image and its pyramid to ``labels/<name>`` of an image group.
+
+    Parameters
+    ----------
+    labels
+        Integer numpy, dask or DataArray (booleans become uint8; whole-number floats with ``cast=True``).
+    group
+        The image group or a path to it.
+    name
+        The label image's name.
+    scaler
+        Deprecated and ignored, as in the seed.
+    scale_factors
+        As for :func:`write_image`. Use the image's, so that the levels match.
+    method
+        ``"nearest"`` (default, keeps pixel ``f j``) or ``"mode"`` (most frequent value of each block, on
+        the block grid of ``local_mean``/``resize``); methods that invent values are refused.
+    fmt, axes, coordinate_transformations, storage_options, compute, mode
+        As for :func:`write_image`.
+    label_metadata
+        ``colors``, ``properties`` and other ``image-label`` keys.
+    axis_types, cast
+        Axis types for unusual dim names; ``cast`` converts whole-number floats to integers.
+    **metadata
+        Other multiscale keys.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> g = zarr.open_group(zarr.storage.MemoryStore())
+    >>> write_labels(np.ones((8, 8), "uint8"), g, "cells", scale_factors=(2,))
+    []
+    >>> g["labels/cells/1"].shape
+    (4, 4)
+    """
+    if scaler is not None:
+        warnings.warn(
+            "the 'scaler' argument is deprecated and ignored; use scale_factors and method",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    spec = check_label_method(method)
+    labels = check_label_dtype(labels, cast=cast, name=name)
+    description, levels = _pyramid(
+        labels, scale_factors, spec.name, axes, axis_types, storage_options, fmt, group
+    )
+    if coordinate_transformations is None:
+        coordinate_transformations = [transforms_to_json(level.geometry) for level in levels]
+    metadata.setdefault("type", spec.name.value)
+    metadata.setdefault("metadata", _method_metadata(spec.name))
+    return write_multiscale_labels(
+        [level.data for level in levels],
+        group,
+        name,
+        fmt=fmt,
+        axes=list(description.axes),
+        coordinate_transformations=coordinate_transformations,
+        storage_options=storage_options,
+        label_metadata=label_metadata,
+        compute=compute,
+        mode=mode,
+        **metadata,
+    )

@@ -1,0 +1,114 @@
+"""What the spec asks of label images, checked without touching a store.
+
+Label images hold integers (segmentation ids); their ``image-label`` metadata lists display colours and
+properties per label value, each value at most once, and points back at the image they annotate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SOURCE_IMAGE", "check_label_dtype", "image_label_metadata"]
+
+SOURCE_IMAGE = "../../"
+"""Where a label image (``<image>/labels/<name>``) finds its image."""
+
+
+def check_label_dtype(data: Any, *, cast: bool = False, name: str = "labels") -> Any:
+    """The label data as an integer array: booleans become uint8, integral floats only with ``cast``.
+
+    Floats are checked lazily-safe: with ``cast=True`` the values are verified to be whole numbers (which
+    computes a dask array once) before the cast.
+
+    Examples
+    --------
+    >>> check_label_dtype(np.array([True, False])).dtype
+    dtype('uint8')
+    >>> check_label_dtype(np.array([1.0, 2.0]))
+    Traceback (most recent call last):
+    ...
+    TypeError: label image 'labels' has dtype float64; labels must be integers. Pass cast=True to convert \
+whole-number floats, or convert with .astype('uint32')
+    """
+    dtype = np.dtype(data.dtype)
+    if dtype.kind == "b":
+        return data.astype(np.uint8)
+    if dtype.kind in "iu":
+        return data
+    if dtype.kind == "f" and cast:
+        values = data.data if hasattr(data, "dims") else data
+        whole = bool(np.all(np.isfinite(values) & (np.round(values) == values)))
+        if not whole:
+            raise ValueError(f"label image {name!r} has values that are not whole numbers; it cannot be cast")
+        low, high = float(np.min(values)), float(np.max(values))
+        target: np.dtype[Any] = np.dtype("int32") if low < 0 else np.dtype("uint32")
+        if high > np.iinfo(target).max or low < np.iinfo(target).min:
+            target = np.dtype("int64")
+        return data.astype(target)
+    hint = " Pass cast=True to convert whole-number floats, or" if dtype.kind == "f" else ""
+    raise TypeError(
+        f"label image {name!r} has dtype {dtype}; labels must be integers.{hint} convert with .astype('uint32')"
+    )
+
+
+def _label_values(entries: Sequence[Mapping[str, Any]], what: str) -> None:
+    seen: set[int] = set()
+    for entry in entries:
+        if not isinstance(entry, Mapping) or "label-value" not in entry:
+            raise ValueError(f"every entry of {what} needs a 'label-value'; got {entry!r}")
+        value = entry["label-value"]
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ValueError(f"{what} label-value must be an integer; got {value!r}")
+        if int(value) in seen:
+            raise ValueError(f"{what} lists label-value {int(value)} more than once")
+        seen.add(int(value))
+
+
+def _checked_colors(colors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    _label_values(colors, "colors")
+    out = []
+    for entry in colors:
+        rgba = entry.get("rgba")
+        if (
+            not isinstance(rgba, Sequence)
+            or len(rgba) != 4
+            or any(
+                isinstance(c, bool) or not isinstance(c, int | np.integer) or not 0 <= c <= 255 for c in rgba
+            )
+        ):
+            raise ValueError(
+                f"colors rgba of label {entry['label-value']} must be four integers from 0 to 255; got {rgba!r}"
+            )
+        out.append({"label-value": int(entry["label-value"]), "rgba": [int(c) for c in rgba]})
+    return out
+
+
+def image_label_metadata(
+    colors: Sequence[Mapping[str, Any]] | None = None,
+    properties: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    versioned: bool = False,
+    version: str | None = None,
+    **metadata: Any,
+) -> dict[str, Any]:
+    """The ``image-label`` block, checked: unique integer label values, rgba of four ints in 0..255.
+
+    Examples
+    --------
+    >>> image_label_metadata([{"label-value": 1, "rgba": [255, 0, 0, 255]}])
+    {'colors': [{'label-value': 1, 'rgba': [255, 0, 0, 255]}], 'source': {'image': '../../'}}
+    """
+    block: dict[str, Any] = {}
+    if versioned:
+        block["version"] = version
+    if colors is not None:
+        block["colors"] = _checked_colors(colors)
+    if properties is not None:
+        _label_values(properties, "properties")
+        block["properties"] = [dict(p) | {"label-value": int(p["label-value"])} for p in properties]
+    block["source"] = dict(metadata.pop("source", {"image": SOURCE_IMAGE}))
+    block.update(metadata)
+    return block
