@@ -22,14 +22,28 @@ from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_g
 from .scale import Methods, get_method
 from .writer import DEFAULT_NAME, StorageOptions, write_image
 
-__all__ = ["image_variable", "pyramid", "to_zarr", "to_zarr_label"]
+__all__ = ["dataset_labels", "image_variable", "pyramid", "to_zarr", "to_zarr_label"]
+
+
+def _is_label(variable: xr.DataArray) -> bool:
+    return isinstance(variable.attrs.get("image-label"), dict)
+
+
+def dataset_labels(ds: xr.Dataset) -> dict[str, xr.DataArray]:
+    """The label images of a Dataset read by the ``omezarr`` engine, by their stored names."""
+    out = {}
+    for variable in ds.data_vars.values():
+        if _is_label(variable):
+            multiscales = variable.attrs.get("ome", {}).get("multiscales") or [{}]
+            out[str(multiscales[0].get("name") or variable.name)] = variable
+    return out
 
 
 def image_variable(obj: xr.DataArray | xr.Dataset, name: str | None = None) -> xr.DataArray:
-    """The image of a DataArray, or the named (or only) data variable of a Dataset."""
+    """The image of a DataArray, or of a Dataset: the variable ``name``, or its only non-label variable."""
     if isinstance(obj, xr.DataArray):
         return obj
-    names = [str(n) for n in obj.data_vars]
+    names = [str(n) for n, v in obj.data_vars.items() if not _is_label(v)]
     if name is None:
         if len(names) != 1:
             raise ValueError(f"the Dataset has data variables {names}; say which is the image with name=...")
@@ -63,7 +77,9 @@ def to_zarr(
     Parameters
     ----------
     obj
-        The image; for a Dataset, its only data variable or the one called ``name``.
+        The image; for a Dataset, the variable called ``name``, or its only variable that is not a label
+        image (variables with ``attrs["image-label"]``, as the ``omezarr`` engine reads them, are written
+        as label images unless ``labels`` is given).
     store
         A path, URL or zarr store.
     scale_factors
@@ -97,6 +113,8 @@ def to_zarr(
     []
     """
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
+    if labels is None and isinstance(obj, xr.Dataset):
+        labels = dataset_labels(obj)  # the labels it was read with
     description = describe_image(image, axis_types=axis_types)
     grid = None
     if labels:

@@ -18,7 +18,8 @@ import zarr
 from xarray.backends import BackendArray, BackendEntrypoint
 from xarray.core import indexing
 
-from .reader import MultiscaleImage, is_ome_zarr_attrs, open_multiscale
+from .format import ome_attributes
+from .reader import MultiscaleImage, is_ome_zarr_attrs, open_multiscale, safe_relative_path
 from .writer import DEFAULT_NAME
 
 __all__ = ["OmeZarrBackendArray", "OmeZarrBackendEntrypoint", "level_dataset", "open_group"]
@@ -99,6 +100,67 @@ def level_dataset(image: MultiscaleImage, level: int = 0) -> xr.Dataset:
     return xr.Dataset({_variable_name(image): variable}, coords=coords, attrs={"ome": dict(image.ome)})
 
 
+def label_names(group: zarr.Group) -> list[str]:
+    """The label images listed in ``group``'s ``labels`` group (checked to stay inside the store)."""
+    try:
+        labels_group = group["labels"]
+    except KeyError:
+        return []
+    if not isinstance(labels_group, zarr.Group):
+        return []
+    names = ome_attributes(dict(labels_group.attrs)).get("labels") or []
+    return [safe_relative_path(n, "label") for n in names if isinstance(n, str)]
+
+
+def _label_variable_name(label: str, taken: set[str]) -> str:
+    # a label named like the image (or like an axis) gets a suffix, so neither hides the other
+    return label if label not in taken else f"{label}_label"
+
+
+def add_labels(ds: xr.Dataset, group: zarr.Group, level: int) -> xr.Dataset:
+    """Add each label image at ``level`` as a data variable on the image's coordinates.
+
+    A label whose level does not lie on the image's level (written by a tool with another geometry) is
+    left out with a warning; ``open_datatree`` shows it with its own coordinates.
+    """
+    import warnings
+
+    for name in label_names(group):
+        try:
+            node = group[f"labels/{name}"]
+            if not isinstance(node, zarr.Group):
+                raise ValueError("it is not a group")
+            label = open_multiscale(node)
+        except (KeyError, ValueError) as error:
+            warnings.warn(f"label image {name!r} is listed but cannot be read: {error}", stacklevel=3)
+            continue
+        if not -len(label.levels) <= level < len(label.levels):
+            warnings.warn(f"label image {name!r} has no level {level}; it is left out", stacklevel=3)
+            continue
+        label_ds = level_dataset(label, level)
+        array = next(iter(label_ds.data_vars.values()))
+        aligned = all(
+            d in ds.coords
+            and ds.sizes[d] == array.sizes[d]
+            and np.allclose(ds[d].values, array[d].values, rtol=1e-9, atol=1e-12)
+            for d in array.dims
+        )
+        if not aligned:
+            warnings.warn(
+                f"label image {name!r} does not lie on the image's pixels at level {level}; it is left out "
+                "(xr.open_datatree shows it with its own coordinates)",
+                stacklevel=3,
+            )
+            continue
+        array = array.drop_vars([c for c in array.coords if c in ds.coords]).assign_coords(
+            {d: ds[d] for d in array.dims}
+        )
+        ome = dict(label.ome)
+        array.attrs = {"ome": ome, "image-label": ome.get("image-label", {})}
+        ds[_label_variable_name(name, {str(v) for v in ds.variables})] = array
+    return ds
+
+
 def _is_ome_zarr_path(path: str) -> bool:
     for name in ("zarr.json", ".zattrs"):
         try:
@@ -115,6 +177,22 @@ def _is_ome_zarr_path(path: str) -> bool:
     return False
 
 
+def _image_nodes(
+    image: MultiscaleImage, prefix: str, drop_variables: str | Iterable[str] | None
+) -> dict[str, xr.Dataset]:
+    """Tree nodes of one multiscale image: its group (with the OME metadata) and one node per level."""
+    nodes = {prefix or "/": xr.Dataset(attrs={"ome": dict(image.ome)})}
+    for index, ref in enumerate(image.levels):
+        ds = level_dataset(image, index)
+        ds.attrs = {}
+        for variable in ds.data_vars.values():
+            variable.attrs = {}
+        if drop_variables is not None:
+            ds = ds.drop_vars(drop_variables, errors="ignore")
+        nodes[f"{prefix}/{ref.path}"] = ds
+    return nodes
+
+
 class OmeZarrBackendEntrypoint(BackendEntrypoint):
     """Open OME-Zarr images with ``engine="omezarr"``.
 
@@ -124,7 +202,14 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
 
     description = "Open OME-Zarr (OME-NGFF 0.1-0.5) images with physical coordinates"
     url = "https://github.com/xarray-omezarr/xarray-omezarr"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "level", "multiscale", "storage_options")
+    open_dataset_parameters = (
+        "filename_or_obj",
+        "drop_variables",
+        "level",
+        "multiscale",
+        "labels",
+        "storage_options",
+    )
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         """Claim local OME-Zarr groups only, so plain zarr stores still go to xarray's zarr engine."""
@@ -142,10 +227,14 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         drop_variables: str | Iterable[str] | None = None,
         level: int = 0,
         multiscale: int = 0,
+        labels: bool = True,
         storage_options: dict[str, Any] | None = None,
     ) -> xr.Dataset:
-        image = open_multiscale(open_group(filename_or_obj, storage_options), multiscale)
+        group = open_group(filename_or_obj, storage_options)
+        image = open_multiscale(group, multiscale)
         ds = level_dataset(image, level)
+        if labels:
+            ds = add_labels(ds, group, level)
         if drop_variables is not None:
             ds = ds.drop_vars(drop_variables, errors="ignore")
         return ds
@@ -158,14 +247,15 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         multiscale: int = 0,
         storage_options: dict[str, Any] | None = None,
     ) -> dict[str, xr.Dataset]:
-        image = open_multiscale(open_group(filename_or_obj, storage_options), multiscale)
-        groups: dict[str, xr.Dataset] = {"/": xr.Dataset(attrs={"ome": dict(image.ome)})}
-        for index, ref in enumerate(image.levels):
-            ds = level_dataset(image, index)
-            ds.attrs = {}
-            if drop_variables is not None:
-                ds = ds.drop_vars(drop_variables, errors="ignore")
-            groups[f"/{ref.path}"] = ds
+        group = open_group(filename_or_obj, storage_options)
+        groups = _image_nodes(open_multiscale(group, multiscale), "", drop_variables)
+        names = label_names(group)
+        if names:
+            groups["/labels"] = xr.Dataset(attrs={"ome": ome_attributes(dict(group["labels"].attrs))})
+        for name in names:
+            label_group = group[f"labels/{name}"]
+            if isinstance(label_group, zarr.Group):
+                groups.update(_image_nodes(open_multiscale(label_group), f"/labels/{name}", drop_variables))
         return groups
 
     def open_datatree(  # type: ignore[override]
