@@ -13,11 +13,12 @@ import xarray as xr
 import zarr
 
 from .chunking import default_chunks
-from .format import Format
+from .format import Format, as_format
 from .image import describe_image, omero_metadata
 from .label_spec import check_label_dtype
 from .labels import ImageGrid, label_plan, write_label_on
 from .labels import to_zarr_label as _to_zarr_label
+from .plate import PLATE_DIMS, write_plate
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry, pyramid_factors
 from .scale import Methods, get_method
 from .writer import DEFAULT_NAME, StorageOptions, write_image
@@ -77,7 +78,8 @@ def to_zarr(
     Parameters
     ----------
     obj
-        The image; for a Dataset, the variable called ``name``, or its only variable that is not a label
+        The image. A DataArray with dims ``row``, ``column`` and ``field`` (plus the image dims) is written as
+        an HCS plate (see :func:`xarray_omezarr.plate.write_plate`). For a Dataset, the variable called ``name``, or its only variable that is not a label
         image (variables with ``attrs["image-label"]``, as the ``omezarr`` engine reads them, are written
         as label images unless ``labels`` is given).
     store
@@ -113,6 +115,23 @@ def to_zarr(
     []
     """
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
+    if all(d in image.dims for d in PLATE_DIMS):
+        if not compute:
+            raise ValueError(
+                "plates are written field by field as they are computed; compute=False is not supported"
+            )
+        write_plate(
+            store,
+            image,
+            name=name,
+            scale_factors=scale_factors,
+            method=method,
+            version=str(as_format(version).version),
+            mode=mode,
+            storage_options=storage_options,
+            axis_types=axis_types,
+        )
+        return []
     if labels is None and isinstance(obj, xr.Dataset):
         labels = dataset_labels(obj)  # the labels it was read with
     description = describe_image(image, axis_types=axis_types)

@@ -27,6 +27,7 @@ from .chunking import default_chunks
 from .format import Format, as_format, format_from_version, ome_attributes, version_of
 from .image import AxesLike, ImageDescription, describe_image, parse_axes
 from .label_spec import check_label_dtype, image_label_metadata
+from .plate_spec import plate_metadata, well_metadata
 from .pyramid import DEFAULT_SCALE_FACTORS, Level, ScaleFactors, build_pyramid, pyramid_factors
 from .scale import Methods, check_label_method, get_method
 from .transforms import LinearAxis, parse_transforms, transforms_to_json
@@ -40,6 +41,8 @@ __all__ = [
     "write_multiscale",
     "write_multiscale_labels",
     "write_multiscales_metadata",
+    "write_plate_metadata",
+    "write_well_metadata",
 ]
 
 DEFAULT_NAME = "image"
@@ -901,3 +904,86 @@ def write_labels(
         mode=mode,
         **metadata,
     )
+
+
+# --- plates --------------------------------------------------------------------------------------------
+
+
+def write_plate_metadata(
+    group: GroupLike,
+    rows: list[str],
+    columns: list[str],
+    wells: list[str | dict[str, Any]],
+    fmt: Format | str | None = None,
+    acquisitions: list[dict[str, Any]] | None = None,
+    field_count: int | None = None,
+    name: str | None = None,
+) -> None:
+    """Write the plate metadata in the group.
+
+    Parameters
+    ----------
+    group
+        The plate's zarr group or a path to it.
+    rows, columns
+        The row and column names: unique, letters and digits only.
+    wells
+        ``"<row>/<column>"`` paths, or dicts with ``path``, ``rowIndex`` and ``columnIndex`` (which must agree
+        with the path).
+    fmt
+        Format object or version string; by default the group's.
+    acquisitions
+        Dicts with a unique non-negative integer ``id`` (and optionally ``name``, ``maximumfieldcount``...).
+    field_count
+        The largest number of fields in a well.
+    name
+        The plate's name.
+
+    Examples
+    --------
+    >>> import zarr
+    >>> g = zarr.open_group(zarr.storage.MemoryStore())
+    >>> write_plate_metadata(g, ["A"], ["1", "2"], ["A/2"], name="screen")
+    >>> g.attrs["ome"]["plate"]["wells"]
+    [{'path': 'A/2', 'rowIndex': 0, 'columnIndex': 1}]
+    """
+    group, fmt = check_group_fmt(group, fmt)
+    block = plate_metadata(
+        rows,
+        columns,
+        wells,
+        version=fmt.version,
+        acquisitions=acquisitions,
+        field_count=field_count,
+        name=name,
+    )
+    group.attrs.update(fmt.wrap({"plate": block}))
+
+
+def write_well_metadata(
+    group: GroupLike,
+    images: list[str | dict[str, Any]],
+    fmt: Format | str | None = None,
+) -> None:
+    """Write the well metadata in the group.
+
+    Parameters
+    ----------
+    group
+        The well's zarr group or a path to it.
+    images
+        The fields of view: paths (letters and digits), or dicts with ``path`` and ``acquisition``.
+    fmt
+        Format object or version string; by default the group's.
+
+    Examples
+    --------
+    >>> import zarr
+    >>> g = zarr.open_group(zarr.storage.MemoryStore(), zarr_format=2)
+    >>> write_well_metadata(g, ["0", "1"])
+    >>> g.attrs["well"]
+    {'images': [{'path': '0'}, {'path': '1'}], 'version': '0.4'}
+    """
+    group, fmt = check_group_fmt(group, fmt)
+    block = well_metadata(images, version=fmt.version if fmt.versioned_blocks else None)
+    group.attrs.update(fmt.wrap({"well": block}))

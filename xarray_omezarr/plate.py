@@ -1,0 +1,202 @@
+"""HCS plates from xarray: wells of fields of view, each field a full OME-Zarr image.
+
+Two ways in: a dense DataArray with ``row``, ``column`` and ``field`` dims plus the image dims, or
+:func:`write_plate` with a mapping of well paths (``"B/3"``) to lists of fields, for sparse plates whose
+fields may differ in shape. Everything is checked before anything is written; then the fields are written
+one at a time (so memory stays bounded by one field), each well's metadata after its fields, and the
+plate's metadata last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import xarray as xr
+
+from .format import as_format
+from .image import describe_image
+from .label_spec import check_label_dtype
+from .plate_spec import plate_metadata, well_metadata
+from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, pyramid_factors
+from .scale import Methods, get_method
+from .writer import StorageOptions, check_group_fmt, write_plate_metadata, write_well_metadata
+
+__all__ = ["PLATE_DIMS", "plate_fields", "write_plate"]
+
+PLATE_DIMS = ("row", "column", "field")
+
+FieldLike = xr.DataArray | Mapping[str, Any]
+
+
+def _natural_key(name: str) -> tuple[Any, ...]:
+    """Sort "A" < "B" < "AA" and "2" < "10"."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, len(part), part)
+        for part in re.findall(r"\d+|\D+", name)
+    )
+
+
+def _field_entry(field: FieldLike, where: str) -> dict[str, Any]:
+    entry = dict(field) if isinstance(field, Mapping) else {"image": field}
+    image = entry.get("image")
+    if not isinstance(image, xr.DataArray):
+        raise TypeError(
+            f"{where} is not an image: give a DataArray, or a dict with 'image' (a DataArray) and optionally "
+            f"'acquisition' and 'labels'; got {type(image).__name__}"
+        )
+    return entry
+
+
+def plate_fields(plate: xr.DataArray) -> dict[str, list[xr.DataArray]]:
+    """The fields of a dense plate DataArray (dims ``row``, ``column``, ``field`` + image dims) by well path.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> da = xr.DataArray(np.zeros((1, 2, 3, 4, 4)), dims=("row", "column", "field", "y", "x"),
+    ...                   coords={"row": ["A"], "column": ["1", "2"]})
+    >>> {k: len(v) for k, v in plate_fields(da).items()}
+    {'A/1': 3, 'A/2': 3}
+    """
+    missing = [d for d in PLATE_DIMS if d not in plate.dims]
+    if missing:
+        raise ValueError(
+            f"a plate DataArray needs dims {PLATE_DIMS}; {missing} are missing from {plate.dims}"
+        )
+    rows = (
+        [str(v) for v in plate["row"].values]
+        if "row" in plate.coords
+        else [chr(65 + i) for i in range(plate.sizes["row"])]
+    )
+    columns = (
+        [str(v) for v in plate["column"].values]
+        if "column" in plate.coords
+        else [str(i + 1) for i in range(plate.sizes["column"])]
+    )
+    image = plate.drop_vars([d for d in PLATE_DIMS if d in plate.coords])
+    return {
+        f"{row}/{column}": [image.isel(row=i, column=j, field=k) for k in range(plate.sizes["field"])]
+        for i, row in enumerate(rows)
+        for j, column in enumerate(columns)
+    }
+
+
+def write_plate(
+    store: Any,
+    wells: Mapping[str, Sequence[FieldLike]] | xr.DataArray,
+    *,
+    rows: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    acquisitions: Sequence[Mapping[str, Any]] | None = None,
+    field_count: int | None = None,
+    name: str | None = None,
+    scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
+    method: Methods | str = Methods.RESIZE,
+    version: str = "0.5",
+    mode: str = "w-",
+    storage_options: StorageOptions = None,
+    axis_types: Mapping[str, str | None] | None = None,
+) -> None:
+    """Write an HCS plate: every field a full pyramid image, plus well and plate metadata.
+
+    Parameters
+    ----------
+    store
+        Where the plate goes: a path or zarr store.
+    wells
+        ``{"A/1": [field0, field1, ...], ...}``; a field is a DataArray, or a dict with ``image`` (a
+        DataArray), ``acquisition`` (an id of ``acquisitions``) and ``labels`` (``{name: DataArray}``).
+        Fields may differ in shape. Or a dense DataArray with dims ``row``, ``column``, ``field`` and the
+        image dims (see :func:`plate_fields`).
+    rows, columns
+        The plate's row and column names; by default those of the wells, in natural order.
+    acquisitions
+        Dicts with unique non-negative integer ``id`` (and ``name``, ``maximumfieldcount``...).
+    field_count
+        The largest number of fields per well; counted from ``wells`` by default.
+    name
+        The plate's name; the DataArray's name, else ``"plate"``.
+    scale_factors, method, version, mode, storage_options, axis_types
+        As for :func:`xarray_omezarr.to_zarr`, for every field.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> field = xr.DataArray(np.zeros((16, 16), "uint8"), dims=("y", "x"))
+    >>> write_plate(zarr.storage.MemoryStore(), {"A/1": [field], "B/3": [field, field]}, scale_factors=(2,))
+    """
+    from .api import to_zarr
+
+    if isinstance(wells, xr.DataArray):
+        name = name if name is not None else (str(wells.name) if wells.name is not None else None)
+        wells = plate_fields(wells)
+    fmt = as_format(version)
+    spec = get_method(method)
+    entries = {
+        path: [_field_entry(f, f"field {i} of well {path!r}") for i, f in enumerate(fields)]
+        for path, fields in wells.items()
+    }
+    for path in entries:
+        if not isinstance(path, str) or path.count("/") != 1:
+            raise ValueError(f"well {path!r} must be a '<row>/<column>' path")
+    row_names = (
+        list(rows) if rows is not None else sorted({p.split("/")[0] for p in entries}, key=_natural_key)
+    )
+    column_names = (
+        list(columns) if columns is not None else sorted({p.split("/")[1] for p in entries}, key=_natural_key)
+    )
+    counts = [len(fields) for fields in entries.values()]
+    plate_block = plate_metadata(
+        row_names,
+        column_names,
+        list(entries),
+        version=fmt.version,
+        acquisitions=acquisitions,
+        field_count=field_count if field_count is not None else max(counts, default=0) or None,
+        name=name if name is not None else "plate",
+    )
+    ids = [a["id"] for a in plate_block.get("acquisitions", [])] or None
+    well_blocks = {}
+    for path, fields in entries.items():
+        images = [
+            {"path": str(i)} | ({"acquisition": f["acquisition"]} if "acquisition" in f else {})
+            for i, f in enumerate(fields)
+        ]
+        well_blocks[path] = well_metadata(images, version=None, acquisitions=ids)
+        for i, entry in enumerate(fields):
+            described = describe_image(entry["image"], axis_types=axis_types)
+            pyramid_factors(
+                scale_factors, described.axes, described.data.shape, spec.name, described.geometry
+            )
+            for label_name, label in dict(entry.get("labels") or {}).items():
+                check_label_dtype(label, name=f"{label_name} of field {i} of well {path!r}")
+
+    # everything is checked: write field by field, then the wells, then the plate
+    root, fmt = check_group_fmt(store, fmt, mode=mode)
+    for path, fields in entries.items():
+        for i, entry in enumerate(fields):
+            to_zarr(
+                entry["image"],
+                root.store_path / path / str(i),
+                scale_factors=scale_factors,
+                method=method,
+                version=fmt.version,
+                storage_options=storage_options,
+                axis_types=axis_types,
+                labels=entry.get("labels"),
+                mode="w",
+            )
+        root.require_group(path.split("/")[0])  # the row group
+        write_well_metadata(root.require_group(path), well_blocks[path]["images"], fmt=fmt)
+    write_plate_metadata(
+        root,
+        [r["name"] for r in plate_block["rows"]],
+        [c["name"] for c in plate_block["columns"]],
+        plate_block["wells"],
+        fmt=fmt,
+        acquisitions=plate_block.get("acquisitions"),
+        field_count=plate_block.get("field_count"),
+        name=plate_block.get("name"),
+    )
