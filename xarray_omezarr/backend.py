@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,10 +19,25 @@ from xarray.backends import BackendArray, BackendEntrypoint
 from xarray.core import indexing
 
 from .format import ome_attributes
-from .reader import MultiscaleImage, is_ome_zarr_attrs, open_multiscale, safe_relative_path
+from .reader import (
+    MultiscaleImage,
+    is_ome_zarr_attrs,
+    open_multiscale,
+    open_plate,
+    safe_relative_path,
+    well_fields,
+)
 from .writer import DEFAULT_NAME
 
-__all__ = ["OmeZarrBackendArray", "OmeZarrBackendEntrypoint", "level_dataset", "open_group"]
+__all__ = [
+    "OmeZarrBackendArray",
+    "OmeZarrBackendEntrypoint",
+    "group_nodes",
+    "level_dataset",
+    "open_group",
+    "plate_dataset",
+    "well_dataset",
+]
 
 
 class OmeZarrBackendArray(BackendArray):
@@ -193,6 +208,158 @@ def _image_nodes(
     return nodes
 
 
+def _child(group: zarr.Group, path: str) -> zarr.Group:
+    node = group[path]
+    if not isinstance(node, zarr.Group):
+        raise ValueError(f"{path!r} is listed in the metadata but is not a group")
+    return node
+
+
+def group_nodes(
+    group: zarr.Group, prefix: str, drop_variables: str | Iterable[str] | None = None, multiscale: int = 0
+) -> dict[str, xr.Dataset]:
+    """Tree nodes of an image (levels and labels), a well (its fields) or a plate (rows, wells, fields)."""
+    ome = ome_attributes(dict(group.attrs))
+    if "plate" in ome:
+        plate = open_plate(group)
+        nodes = {prefix or "/": xr.Dataset(attrs={"ome": dict(plate.ome)})}
+        for well in plate.wells:
+            nodes.setdefault(f"{prefix}/{well.row}", xr.Dataset())
+            nodes.update(group_nodes(_child(group, well.path), f"{prefix}/{well.path}", drop_variables))
+        return nodes
+    if "well" in ome:
+        nodes = {prefix or "/": xr.Dataset(attrs={"ome": dict(ome)})}
+        for field in well_fields(group):
+            nodes.update(group_nodes(_child(group, field), f"{prefix}/{field}", drop_variables))
+        return nodes
+    nodes = _image_nodes(open_multiscale(group, multiscale), prefix, drop_variables)
+    names = label_names(group)
+    if names:
+        nodes[f"{prefix}/labels"] = xr.Dataset(attrs={"ome": ome_attributes(dict(group["labels"].attrs))})
+    for name in names:
+        nodes.update(
+            _image_nodes(
+                open_multiscale(_child(group, f"labels/{name}")), f"{prefix}/labels/{name}", drop_variables
+            )
+        )
+    return nodes
+
+
+class StackedFieldsArray(BackendArray):
+    """Field images of equal shape seen as one lazy array: leading dims pick the field (gaps are filled)."""
+
+    def __init__(
+        self, fields: Mapping[tuple[int, ...], zarr.Array], outer_shape: tuple[int, ...], first: zarr.Array
+    ) -> None:
+        self.fields = dict(fields)
+        self.outer_shape = outer_shape
+        self.shape = (*outer_shape, *first.shape)
+        self.dtype = np.dtype(first.dtype)
+        self.fill = np.nan if self.dtype.kind == "f" else 0
+
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.OUTER, self._getitem
+        )
+
+    def _getitem(self, key: tuple[Any, ...]) -> np.ndarray:
+        import itertools
+
+        outer, inner = key[: len(self.outer_shape)], key[len(self.outer_shape) :]
+        picked = [np.arange(n)[k] for k, n in zip(outer, self.outer_shape, strict=True)]
+        kept = [np.ndim(p) > 0 for p in picked]
+        indices = [np.atleast_1d(p) for p in picked]
+        inner_shape: tuple[int, ...] | None = None
+        out: np.ndarray | None = None
+        for position in itertools.product(*[range(len(i)) for i in indices]):
+            field = self.fields.get(tuple(int(i[p]) for i, p in zip(indices, position, strict=True)))
+            if field is None:
+                continue
+            values = np.asarray(field.oindex[inner])
+            if out is None:
+                inner_shape = values.shape
+                out = np.full((*[len(i) for i in indices], *inner_shape), self.fill, dtype=self.dtype)
+            out[position] = values
+        if out is None:  # only gaps selected: read nothing, shape from any field
+            probe = np.asarray(next(iter(self.fields.values())).oindex[inner])
+            out = np.full((*[len(i) for i in indices], *probe.shape), self.fill, dtype=self.dtype)
+        return out[tuple(slice(None) if k else 0 for k in kept)]
+
+
+def stacked_fields(
+    fields: Mapping[tuple[int, ...], zarr.Group],
+    dims: Sequence[str],
+    index: Sequence[Sequence[Any]],
+    level: int,
+) -> xr.DataArray:
+    """Stack field images into one lazy array over ``dims`` (e.g. row, column, field); gaps are filled.
+
+    Every field must share its shape, dtype and coordinates; otherwise the error points to
+    ``open_datatree``, which keeps each field as it is.
+    """
+    images = {key: open_multiscale(group) for key, group in fields.items()}
+    arrays = {key: level_dataset(image, level) for key, image in images.items()}
+    first_key, first_image = next(iter(images.items()))
+    first = arrays[first_key]
+    for key, ds in arrays.items():
+        a, b = ds[_variable_name(images[key])], first[_variable_name(first_image)]
+        same = (
+            a.shape == b.shape
+            and a.dtype == b.dtype
+            and all(np.array_equal(ds[d].values, first[d].values) for d in b.dims if d in b.coords)
+        )
+        if not same:
+            where = "/".join(str(index[i][k]) for i, k in enumerate(key))
+            origin = "/".join(str(index[i][k]) for i, k in enumerate(first_key))
+            raise ValueError(
+                f"field {where} differs from field {origin} in shape, dtype or coordinates, so the fields "
+                "cannot be stacked into one array; open the store with xr.open_datatree(path, "
+                "engine='omezarr') to get every field as it is"
+            )
+    zarr_arrays = {key: images[key].levels[level].array for key in images}
+    reference = zarr_arrays[first_key]
+    outer_shape = tuple(len(values) for values in index)
+    name = _variable_name(first_image)
+    image_dims = first[name].dims
+    data = indexing.LazilyIndexedArray(StackedFieldsArray(zarr_arrays, outer_shape, reference))
+    variable = xr.Variable((*dims, *image_dims), data)
+    variable.encoding = {
+        "preferred_chunks": dict(zip(dims, (1,) * len(dims), strict=True))
+        | dict(zip(image_dims, reference.chunks, strict=True))
+    }
+    coords: dict[str, Any] = {d: list(values) for d, values in zip(dims, index, strict=True)}
+    coords.update({str(d): first[d] for d in first.coords})
+    stacked = xr.DataArray(variable, coords=coords, name=name)
+    stacked.encoding = variable.encoding  # the DataArray constructor does not carry it over
+    return stacked
+
+
+def plate_dataset(group: zarr.Group, level: int) -> xr.Dataset:
+    """A plate whose fields share a shape, as one lazy array with dims row, column, field + image dims."""
+    plate = open_plate(group)
+    fields: dict[tuple[int, ...], zarr.Group] = {}
+    field_count = 0
+    for well in plate.wells:
+        paths = well_fields(_child(group, well.path))
+        field_count = max(field_count, len(paths))
+        for number, path in enumerate(paths):
+            key = (plate.rows.index(well.row), plate.columns.index(well.column), number)
+            fields[key] = _child(group, f"{well.path}/{path}")
+    if not fields:
+        raise ValueError("the plate has no fields")
+    index: list[list[Any]] = [list(plate.rows), list(plate.columns), list(range(field_count))]
+    stacked = stacked_fields(fields, ("row", "column", "field"), index, level)
+    return xr.Dataset({stacked.name: stacked}, attrs={"ome": dict(plate.ome)})
+
+
+def well_dataset(group: zarr.Group, level: int) -> xr.Dataset:
+    """A well whose fields share a shape, as one lazy array with dims field + image dims."""
+    paths = well_fields(group)
+    fields: dict[tuple[int, ...], zarr.Group] = {(n,): _child(group, path) for n, path in enumerate(paths)}
+    stacked = stacked_fields(fields, ("field",), [list(range(len(paths)))], level)
+    return xr.Dataset({stacked.name: stacked}, attrs={"ome": ome_attributes(dict(group.attrs))})
+
+
 class OmeZarrBackendEntrypoint(BackendEntrypoint):
     """Open OME-Zarr images with ``engine="omezarr"``.
 
@@ -231,10 +398,15 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         storage_options: dict[str, Any] | None = None,
     ) -> xr.Dataset:
         group = open_group(filename_or_obj, storage_options)
-        image = open_multiscale(group, multiscale)
-        ds = level_dataset(image, level)
-        if labels:
-            ds = add_labels(ds, group, level)
+        ome = ome_attributes(dict(group.attrs))
+        if "plate" in ome:
+            ds = plate_dataset(group, level)
+        elif "well" in ome:
+            ds = well_dataset(group, level)
+        else:
+            ds = level_dataset(open_multiscale(group, multiscale), level)
+            if labels:
+                ds = add_labels(ds, group, level)
         if drop_variables is not None:
             ds = ds.drop_vars(drop_variables, errors="ignore")
         return ds
@@ -247,16 +419,7 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         multiscale: int = 0,
         storage_options: dict[str, Any] | None = None,
     ) -> dict[str, xr.Dataset]:
-        group = open_group(filename_or_obj, storage_options)
-        groups = _image_nodes(open_multiscale(group, multiscale), "", drop_variables)
-        names = label_names(group)
-        if names:
-            groups["/labels"] = xr.Dataset(attrs={"ome": ome_attributes(dict(group["labels"].attrs))})
-        for name in names:
-            label_group = group[f"labels/{name}"]
-            if isinstance(label_group, zarr.Group):
-                groups.update(_image_nodes(open_multiscale(label_group), f"/labels/{name}", drop_variables))
-        return groups
+        return group_nodes(open_group(filename_or_obj, storage_options), "", drop_variables, multiscale)
 
     def open_datatree(  # type: ignore[override]
         self,

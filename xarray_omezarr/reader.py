@@ -18,7 +18,16 @@ from .axes import Axis
 from .format import ome_attributes, version_of
 from .transforms import LinearAxis, parse_transforms
 
-__all__ = ["MultiscaleImage", "is_ome_zarr_attrs", "open_multiscale", "safe_relative_path"]
+__all__ = [
+    "MultiscaleImage",
+    "Plate",
+    "WellRef",
+    "is_ome_zarr_attrs",
+    "open_multiscale",
+    "open_plate",
+    "safe_relative_path",
+    "well_fields",
+]
 
 _LEGACY_AXES = ("t", "c", "z", "y", "x")
 
@@ -157,3 +166,53 @@ def open_multiscale(group: zarr.Group, index: int = 0) -> MultiscaleImage:
         levels=tuple(levels),
         ome=ome,
     )
+
+
+@dataclass(frozen=True)
+class WellRef:
+    """One well of a plate: its path and its row and column names."""
+
+    path: str
+    row: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Plate:
+    """An HCS plate as read from a store."""
+
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    wells: tuple[WellRef, ...]
+    ome: Mapping[str, Any]
+
+
+def open_plate(group: zarr.Group) -> Plate:
+    """Read the plate metadata of ``group``, refusing wells outside the plate or the store."""
+    ome = ome_attributes(dict(group.attrs))
+    plate = ome.get("plate")
+    if not isinstance(plate, Mapping):
+        raise ValueError("the group holds no OME-Zarr plate ('plate' is missing)")
+    try:
+        rows = tuple(str(r["name"]) for r in plate["rows"])
+        columns = tuple(str(c["name"]) for c in plate["columns"])
+        entries = list(plate["wells"])
+    except (KeyError, TypeError):
+        raise ValueError("the plate metadata needs 'rows', 'columns' and 'wells' lists") from None
+    wells = []
+    for entry in entries:
+        path = safe_relative_path(entry.get("path") if isinstance(entry, Mapping) else None, "well")
+        parts = path.split("/")
+        if len(parts) != 2 or parts[0] not in rows or parts[1] not in columns:
+            raise ValueError(f"well {path!r} is not '<row>/<column>' with a row and a column of the plate")
+        wells.append(WellRef(path, parts[0], parts[1]))
+    return Plate(rows, columns, tuple(wells), ome)
+
+
+def well_fields(group: zarr.Group) -> list[str]:
+    """The field paths of a well group (checked to stay inside the store)."""
+    well = ome_attributes(dict(group.attrs)).get("well")
+    images = well.get("images") if isinstance(well, Mapping) else None
+    if not isinstance(images, list):
+        raise ValueError("the group holds no OME-Zarr well ('well' with 'images' is missing)")
+    return [safe_relative_path(i.get("path") if isinstance(i, Mapping) else None, "field") for i in images]
