@@ -15,7 +15,7 @@ import zarr
 from .chunking import default_chunks
 from .format import Format, as_format
 from .image import describe_image, omero_metadata
-from .label_spec import check_label_dtype
+from .label_spec import check_label_dtype, check_label_name, image_label_metadata
 from .labels import ImageGrid, label_plan, write_label_on
 from .labels import to_zarr_label as _to_zarr_label
 from .plate import PLATE_DIMS, write_plate
@@ -153,8 +153,11 @@ def to_zarr(
             tuple(level_geometry(description.geometry, f, spec.name) for f in factors),
         )
         for label_name, label in labels.items():
+            check_label_name(label_name)
             check_label_dtype(label, name=label_name)
             label_plan(label, grid)
+            extra = dict((label_metadata or {}).get(label_name, {}))
+            image_label_metadata(extra.get("colors"), extra.get("properties"))
         space = [i for i, a in enumerate(description.axes) if a.type == "space"]
         scale_factors = [{description.dims[i]: f[i] for i in space} for f in factors[1:]]
     written = write_image(

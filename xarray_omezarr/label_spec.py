@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SOURCE_IMAGE", "check_label_dtype", "image_label_metadata"]
+__all__ = ["SOURCE_IMAGE", "check_label_dtype", "check_label_name", "image_label_metadata"]
 
 SOURCE_IMAGE = "../../"
 """Where a label image (``<image>/labels/<name>``) finds its image."""
@@ -52,6 +52,21 @@ whole-number floats, or convert with .astype('uint32')
     raise TypeError(
         f"label image {name!r} has dtype {dtype}; labels must be integers.{hint} convert with .astype('uint32')"
     )
+
+
+def check_label_name(name: Any) -> str:
+    """A label name usable as a group name under ``labels/``.
+
+    Examples
+    --------
+    >>> check_label_name("../x")
+    Traceback (most recent call last):
+    ...
+    ValueError: a label name must be a non-empty string without '/'; got '../x'
+    """
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise ValueError(f"a label name must be a non-empty string without '/'; got {name!r}")
+    return name
 
 
 def _label_values(entries: Sequence[Mapping[str, Any]], what: str) -> None:
@@ -104,9 +119,9 @@ def image_label_metadata(
     block: dict[str, Any] = {}
     if versioned:
         block["version"] = version
-    if colors is not None:
+    if colors:  # an empty list is left out: the schema wants at least one entry
         block["colors"] = _checked_colors(colors)
-    if properties is not None:
+    if properties:
         _label_values(properties, "properties")
         block["properties"] = [dict(p) | {"label-value": int(p["label-value"])} for p in properties]
     block["source"] = dict(metadata.pop("source", {"image": SOURCE_IMAGE}))

@@ -114,6 +114,11 @@ def label_plan(
                 f"the label does not lie on the image's grid along {axis.name!r}: {size} pixels, the image has "
                 f"{grid.shape[index]}"
             )
+        if axis.unit is not None and image_axis.unit is not None and axis.unit != image_axis.unit:
+            raise ValueError(
+                f"the label's axis {axis.name!r} is in {axis.unit}, the image's in {image_axis.unit}; give the label "
+                "the image's coordinates"
+            )
         expected = grid.levels[0][index]
         if not (
             _close(geometry.scale, expected.scale, expected.scale)
@@ -132,7 +137,7 @@ def label_plan(
         raise ValueError(
             "the image's levels mix the block grid and the sampling grid; labels cannot follow them"
         )
-    on_block_grid = grids.pop() if grids else True
+    on_block_grid = next(iter(grids), True)
     if method is None:
         return factors, Methods.MODE if on_block_grid else Methods.NEAREST
     spec = check_label_method(method)
@@ -224,6 +229,15 @@ def write_label_on(
 ) -> list[Any]:
     """Write ``label`` into the image ``group`` whose levels ``grid`` describes (see :func:`to_zarr_label`)."""
     factors, chosen = label_plan(label, grid, method)
+    # the label lies on the image's pixels, so its axes carry the image's units
+    units = {a.name: a.unit for a in grid.axes if a.unit}
+    label = label.assign_coords(
+        {
+            d: label[d].assign_attrs(units=units[str(d)])
+            for d in label.dims
+            if str(d) in units and d in label.coords
+        }
+    )
     previous = label.attrs.get("image-label")
     metadata = {k: v for k, v in previous.items() if k != "version"} if isinstance(previous, Mapping) else {}
     if colors is not None:
@@ -231,7 +245,7 @@ def write_label_on(
     if properties is not None:
         metadata["properties"] = properties
     return write_labels(
-        label.drop_attrs(),
+        label,
         group,
         name,
         scale_factors=factors,

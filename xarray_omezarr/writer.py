@@ -26,7 +26,7 @@ from .axes import Axis, validate_axes
 from .chunking import default_chunks
 from .format import Format, as_format, format_from_version, ome_attributes, version_of
 from .image import AxesLike, ImageDescription, describe_image, parse_axes
-from .label_spec import check_label_dtype, image_label_metadata
+from .label_spec import check_label_dtype, check_label_name, image_label_metadata
 from .plate_spec import plate_metadata, well_metadata
 from .pyramid import DEFAULT_SCALE_FACTORS, Level, ScaleFactors, build_pyramid, pyramid_factors
 from .scale import Methods, check_label_method, get_method
@@ -777,8 +777,7 @@ def write_multiscale_labels(
     >>> g["labels"].attrs["ome"]["labels"]
     ['nuclei']
     """
-    if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
-        raise ValueError(f"a label name must be a non-empty string without '/'; got {name!r}")
+    check_label_name(name)
     for index, level in enumerate(pyramid):
         check_label_dtype(level, name=f"{name}, level {index}")
     label_metadata = dict(label_metadata or {})
