@@ -21,7 +21,7 @@ from .image import describe_image
 from .reader import open_multiscale
 from .scale import Methods, check_label_method
 from .transforms import LinearAxis
-from .writer import StorageOptions, check_format, write_labels
+from .writer import StorageOptions, check_format, open_existing_group, write_labels
 
 __all__ = ["ImageGrid", "label_plan", "to_zarr_label", "write_label_on"]
 
@@ -197,7 +197,7 @@ def to_zarr_label(
     >>> to_zarr_label(xr.DataArray(np.ones((8, 8), "uint8"), dims=("y", "x")), store, "cells")
     []
     """
-    group = _open_image_group(store)
+    group = open_existing_group(store)
     return write_label_on(
         label,
         group,
@@ -222,12 +222,13 @@ def write_label_on(
     method: Methods | str | None = None,
     colors: list[dict[str, Any]] | None = None,
     properties: list[dict[str, Any]] | None = None,
-    mode: str = "w-",
-    storage_options: StorageOptions = None,
-    compute: bool = True,
-    cast: bool = False,
+    **options: Any,
 ) -> list[Any]:
-    """Write ``label`` into the image ``group`` whose levels ``grid`` describes (see :func:`to_zarr_label`)."""
+    """Write ``label`` into the image ``group`` whose levels ``grid`` describes.
+
+    ``options`` (``mode``, ``storage_options``, ``compute``, ``cast``) go to
+    :func:`~xarray_omezarr.writer.write_labels`; see :func:`to_zarr_label`.
+    """
     factors, chosen = label_plan(label, grid, method)
     # the label lies on the image's pixels, so its axes carry the image's units
     units = {a.name: a.unit for a in grid.axes if a.unit}
@@ -251,18 +252,6 @@ def write_label_on(
         scale_factors=factors,
         method=chosen,
         fmt=check_format(group),
-        storage_options=storage_options,
         label_metadata=metadata,
-        compute=compute,
-        mode=mode,
-        cast=cast,
+        **options,
     )
-
-
-def _open_image_group(store: Any) -> zarr.Group:
-    if isinstance(store, zarr.Group):
-        return store
-    try:
-        return zarr.open_group(store=store, mode="r+")
-    except (FileNotFoundError, zarr.errors.GroupNotFoundError):
-        raise FileNotFoundError(f"there is no OME-Zarr image at {store!r} to add a label to") from None

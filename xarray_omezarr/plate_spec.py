@@ -16,6 +16,12 @@ __all__ = ["plate_metadata", "well_metadata", "well_path"]
 _ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
 
 
+def _refuse_repeats(values: Sequence[str], what: str) -> None:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{what} must be unique; {repeated} appear more than once")
+
+
 def _names(values: Sequence[Any], what: str) -> list[str]:
     names = [str(v) for v in values]
     if not names:
@@ -23,9 +29,7 @@ def _names(values: Sequence[Any], what: str) -> list[str]:
     for name in names:
         if not _ALPHANUMERIC.match(name):
             raise ValueError(f"{what[:-1]} name {name!r} must be alphanumeric (letters and digits only)")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"{what} must be unique; {duplicates} appear more than once")
+    _refuse_repeats(names, what)
     return names
 
 
@@ -105,10 +109,7 @@ def plate_metadata(
     built = [_well(w, row_names, column_names) for w in wells]
     if not built:
         raise ValueError("a plate needs at least one well")
-    paths = [w["path"] for w in built]
-    duplicates = sorted({p for p in paths if paths.count(p) > 1})
-    if duplicates:
-        raise ValueError(f"wells must be unique; {duplicates} appear more than once")
+    _refuse_repeats([w["path"] for w in built], "wells")
     plate: dict[str, Any] = {}
     if acquisitions is not None:
         plate["acquisitions"] = _acquisitions(acquisitions)
@@ -157,10 +158,7 @@ def well_metadata(
         built.append(entry)
     if not built:
         raise ValueError("a well needs at least one field")
-    paths = [e["path"] for e in built]
-    duplicates = sorted({p for p in paths if paths.count(p) > 1})
-    if duplicates:
-        raise ValueError(f"field paths must be unique; {duplicates} appear more than once")
+    _refuse_repeats([e["path"] for e in built], "field paths")
     block: dict[str, Any] = {"images": built}
     if version is not None:
         block["version"] = version

@@ -784,7 +784,7 @@ def write_multiscale_labels(
     block = image_label_metadata(
         label_metadata.pop("colors", None), label_metadata.pop("properties", None), **label_metadata
     )
-    image_group = _open_existing_group(group)
+    image_group = open_existing_group(group)
     fmt = check_format(image_group, fmt)
     if f"labels/{name}" in image_group and mode != "w":
         raise FileExistsError(f"the image already has a label image {name!r}; pass mode='w' to replace it")
@@ -810,14 +810,15 @@ def write_multiscale_labels(
     )
 
 
-def _open_existing_group(group: GroupLike) -> zarr.Group:
+def open_existing_group(group: GroupLike) -> zarr.Group:
+    """Open an existing group read-write, or say clearly that there is none."""
     if isinstance(group, zarr.Group):
         return group
     try:
         return zarr.open_group(store=group, mode="r+")
     except (FileNotFoundError, zarr.errors.GroupNotFoundError):
         raise FileNotFoundError(
-            f"there is no image at {_describe_store(group)}; write the image before its labels"
+            f"there is no OME-Zarr image at {_describe_store(group)}; write the image before its labels"
         ) from None
 
 
