@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -89,7 +90,7 @@ def expected_levels(values: np.ndarray, image_method: str) -> list[np.ndarray]:
     if image_method == "nearest":
         return [values[tuple(slice(None, None, f) for f in factors)] for factors in FACTORS]
     levels = [values]
-    for before, after in zip(FACTORS, FACTORS[1:], strict=False):
+    for before, after in itertools.pairwise(FACTORS):
         relative = tuple(a // b for a, b in zip(after, before, strict=True))
         levels.append(np.asarray(downsample(levels[-1], relative, "mode")))
     return levels
@@ -293,7 +294,10 @@ def test_mode_is_the_majority_of_each_block():
 def test_round_trip_through_the_engine(store):
     path, version, image_method = store
     sources = {"cells": make_label(1), "nuclei": make_label(2, high=9, dtype="int32")}
-    blocks = {"cells": expected_block(version, CELL_COLORS, CELL_PROPERTIES), "nuclei": expected_block(version)}
+    blocks = {
+        "cells": expected_block(version, CELL_COLORS, CELL_PROPERTIES),
+        "nuclei": expected_block(version),
+    }
     for level in range(len(FACTORS)):
         ds = xr.open_dataset(path, engine="omezarr", level=level)
         assert set(ds.data_vars) == {"img", "cells", "nuclei"}
@@ -525,7 +529,10 @@ BAD_METADATA: dict[str, tuple[dict[str, Any], str]] = {
     "rgba-three": ({"colors": [{"label-value": 1, "rgba": [1, 2, 3]}]}, "four integers from 0 to 255"),
     "rgba-five": ({"colors": [{"label-value": 1, "rgba": [1, 2, 3, 4, 5]}]}, "four integers from 0 to 255"),
     "rgba-256": ({"colors": [{"label-value": 1, "rgba": [256, 0, 0, 255]}]}, "four integers from 0 to 255"),
-    "rgba-negative": ({"colors": [{"label-value": 1, "rgba": [0, -1, 0, 255]}]}, "four integers from 0 to 255"),
+    "rgba-negative": (
+        {"colors": [{"label-value": 1, "rgba": [0, -1, 0, 255]}]},
+        "four integers from 0 to 255",
+    ),
     "rgba-float": ({"colors": [{"label-value": 1, "rgba": [0, 0.5, 0, 255]}]}, "four integers from 0 to 255"),
     "rgba-missing": ({"colors": [{"label-value": 1}]}, "four integers from 0 to 255"),
     "properties-duplicate": (
@@ -565,7 +572,15 @@ def assert_refused_new_store(tmp_path: Path, version: str, error: type[Exception
 
 
 def assert_refused_existing(
-    small_stores, tmp_path, version, error, match, label=None, name="extra", image_method="local_mean", **kwargs
+    small_stores,
+    tmp_path,
+    version,
+    error,
+    match,
+    label=None,
+    name="extra",
+    image_method="local_mean",
+    **kwargs,
 ):
     path = copy_of(small_stores[version, image_method], tmp_path)
     before = snapshot(path)
@@ -637,11 +652,17 @@ def test_bad_label_names_are_refused_before_writing(small_stores, tmp_path, vers
 def test_float_labels_with_cast(small_stores, tmp_path, version):
     label = small_label()
     fractional = label.astype("float64") + 0.5
-    assert_refused_existing(small_stores, tmp_path, version, ValueError, "not whole numbers", fractional, cast=True)
+    assert_refused_existing(
+        small_stores, tmp_path, version, ValueError, "not whole numbers", fractional, cast=True
+    )
     with_nan = label.astype("float64").where(label > 0)
-    assert_refused_existing(small_stores, tmp_path, version, ValueError, "not whole numbers", with_nan, cast=True)
+    assert_refused_existing(
+        small_stores, tmp_path, version, ValueError, "not whole numbers", with_nan, cast=True
+    )
     complex_label = label.astype("complex128")
-    assert_refused_existing(small_stores, tmp_path, version, TypeError, "must be integers", complex_label, cast=True)
+    assert_refused_existing(
+        small_stores, tmp_path, version, TypeError, "must be integers", complex_label, cast=True
+    )
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -769,7 +790,8 @@ def test_write_labels_seed(tmp_path, version):
     data = seed_image(path, version)
     colors = [{"label-value": 2, "rgba": [9, 8, 7, 6]}]
     assert (
-        writer.write_labels(data, str(path), "seg", scale_factors=(2,), label_metadata={"colors": colors}) == []
+        writer.write_labels(data, str(path), "seg", scale_factors=(2,), label_metadata={"colors": colors})
+        == []
     )
     ome = group_ome(path / "labels" / "seg")
     assert ome["image-label"] == expected_block(version, colors)
@@ -800,7 +822,9 @@ def test_write_multiscale_labels_and_label_metadata(tmp_path, version):
     path = tmp_path / "img.ome.zarr"
     data = seed_image(path, version)
     pyramid = [data, data[::2, ::2]]
-    writer.write_multiscale_labels(pyramid, str(path), "seg", axes="yx", label_metadata={"properties": [{"label-value": 1, "k": "v"}]})
+    writer.write_multiscale_labels(
+        pyramid, str(path), "seg", axes="yx", label_metadata={"properties": [{"label-value": 1, "k": "v"}]}
+    )
     assert listed_labels(path) == ["seg"]
     ome = group_ome(path / "labels" / "seg")
     assert ome["image-label"] == expected_block(version, properties=[{"label-value": 1, "k": "v"}])
@@ -818,7 +842,9 @@ def test_write_multiscale_labels_and_label_metadata(tmp_path, version):
     with pytest.raises(ValueError, match="four integers"):
         writer.write_label_metadata(group["labels"], "seg", colors=[{"label-value": 3, "rgba": [0, 0, 0]}])
     with pytest.raises(ValueError, match="more than once"):
-        writer.write_label_metadata(group["labels"], "seg", properties=[{"label-value": 3}, {"label-value": 3}])
+        writer.write_label_metadata(
+            group["labels"], "seg", properties=[{"label-value": 3}, {"label-value": 3}]
+        )
     with pytest.raises(ValueError, match="not a group"):
         writer.write_label_metadata(group["labels/seg"], "0", colors=colors)
     assert snapshot(path) == before

@@ -157,9 +157,17 @@ def to_zarr(
             check_label_dtype(label, name=label_name)
             label_plan(label, grid)
             extra = dict((label_metadata or {}).get(label_name, {}))
+            unknown = set(extra) - {"colors", "properties"}
+            if unknown:
+                raise ValueError(
+                    f"label_metadata for {label_name!r} may hold 'colors' and 'properties'; not {sorted(unknown)}"
+                )
             image_label_metadata(extra.get("colors"), extra.get("properties"))
         space = [i for i, a in enumerate(description.axes) if a.type == "space"]
         scale_factors = [{description.dims[i]: f[i] for i in space} for f in factors[1:]]
+    unknown_labels = set(label_metadata or {}) - set(labels or {})
+    if unknown_labels:
+        raise ValueError(f"label_metadata names {sorted(unknown_labels)}, which are not in labels")
     written = write_image(
         image,
         store,
