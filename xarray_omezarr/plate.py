@@ -14,13 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import xarray as xr
+import zarr
 
 from .format import as_format
-from .image import describe_image
-from .label_spec import check_label_dtype
-from .plate_spec import plate_metadata, well_metadata
-from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, pyramid_factors
-from .scale import Methods, get_method
+from .plate_spec import check_names, plate_metadata, well_metadata
+from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors
+from .scale import Methods
 from .writer import StorageOptions, check_group_fmt, write_plate_metadata, write_well_metadata
 
 __all__ = ["PLATE_DIMS", "plate_fields", "write_plate"]
@@ -65,16 +64,13 @@ def plate_fields(plate: xr.DataArray) -> dict[str, list[xr.DataArray]]:
         raise ValueError(
             f"a plate DataArray needs dims {PLATE_DIMS}; {missing} are missing from {plate.dims}"
         )
-    rows = (
-        [str(v) for v in plate["row"].values]
-        if "row" in plate.coords
-        else [chr(65 + i) for i in range(plate.sizes["row"])]
-    )
-    columns = (
-        [str(v) for v in plate["column"].values]
-        if "column" in plate.coords
-        else [str(i + 1) for i in range(plate.sizes["column"])]
-    )
+    rows = [str(v) for v in plate["row"].values] if "row" in plate.coords else []
+    rows = rows or [chr(65 + i) for i in range(plate.sizes["row"])]
+    columns = [str(v) for v in plate["column"].values] if "column" in plate.coords else []
+    columns = columns or [str(i + 1) for i in range(plate.sizes["column"])]
+    # checked here: repeated names would silently merge wells in the mapping below
+    check_names(rows, "rows")
+    check_names(columns, "columns")
     image = plate.drop_vars([d for d in PLATE_DIMS if d in plate.coords])
     return {
         f"{row}/{column}": [image.isel(row=i, column=j, field=k) for k in range(plate.sizes["field"])]
@@ -113,7 +109,8 @@ def write_plate(
     rows, columns
         The plate's row and column names; by default those of the wells, in natural order.
     acquisitions
-        Dicts with unique non-negative integer ``id`` (and ``name``, ``maximumfieldcount``...).
+        Dicts with unique non-negative integer ``id`` (and ``name``, ``maximumfieldcount``..., which the
+        spec's strict schema asks for).
     field_count
         The largest number of fields per well; counted from ``wells`` by default.
     name
@@ -133,7 +130,6 @@ def write_plate(
         name = name if name is not None else (str(wells.name) if wells.name is not None else None)
         wells = plate_fields(wells)
     fmt = as_format(version)
-    spec = get_method(method)
     entries = {
         path: [_field_entry(f, f"field {i} of well {path!r}") for i, f in enumerate(fields)]
         for path, fields in wells.items()
@@ -157,7 +153,7 @@ def write_plate(
         field_count=field_count if field_count is not None else max(counts, default=0) or None,
         name=name if name is not None else "plate",
     )
-    ids = [a["id"] for a in plate_block.get("acquisitions", [])] or None
+    ids = [a["id"] for a in plate_block.get("acquisitions", [])]
     well_blocks = {}
     for path, fields in entries.items():
         images = [
@@ -165,13 +161,21 @@ def write_plate(
             for i, f in enumerate(fields)
         ]
         well_blocks[path] = well_metadata(images, version=None, acquisitions=ids)
-        for i, entry in enumerate(fields):
-            described = describe_image(entry["image"], axis_types=axis_types)
-            pyramid_factors(
-                scale_factors, described.axes, described.data.shape, spec.name, described.geometry
+    # a dry run: every field (with its labels) is prepared in memory, not computed, so that anything
+    # zarr or the writer would refuse is refused before the first field is written
+    for fields in entries.values():
+        for entry in fields:
+            to_zarr(
+                entry["image"],
+                zarr.storage.MemoryStore(),
+                scale_factors=scale_factors,
+                method=method,
+                version=fmt.version,
+                storage_options=storage_options,
+                axis_types=axis_types,
+                labels=entry.get("labels"),
+                compute=False,
             )
-            for label_name, label in dict(entry.get("labels") or {}).items():
-                check_label_dtype(label, name=f"{label_name} of field {i} of well {path!r}")
 
     # everything is checked: write field by field, then the wells, then the plate
     root, fmt = check_group_fmt(store, fmt, mode=mode)

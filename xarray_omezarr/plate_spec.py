@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["plate_metadata", "well_metadata", "well_path"]
+__all__ = ["check_names", "plate_metadata", "well_metadata", "well_path"]
 
 _ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
 
@@ -22,7 +22,8 @@ def _refuse_repeats(values: Sequence[str], what: str) -> None:
         raise ValueError(f"{what} must be unique; {repeated} appear more than once")
 
 
-def _names(values: Sequence[Any], what: str) -> list[str]:
+def check_names(values: Sequence[Any], what: str) -> list[str]:
+    """Row or column names (``what`` is "rows" or "columns"): unique, letters and digits only."""
     names = [str(v) for v in values]
     if not names:
         raise ValueError(f"a plate needs at least one {what[:-1]}")
@@ -104,8 +105,8 @@ def plate_metadata(
     >>> plate_metadata(["A", "B"], ["1", "2"], ["B/2"], version="0.5", name="p")["wells"]
     [{'path': 'B/2', 'rowIndex': 1, 'columnIndex': 1}]
     """
-    row_names = _names(rows, "rows")
-    column_names = _names(columns, "columns")
+    row_names = check_names(rows, "rows")
+    column_names = check_names(columns, "columns")
     built = [_well(w, row_names, column_names) for w in wells]
     if not built:
         raise ValueError("a plate needs at least one well")
@@ -147,8 +148,10 @@ def well_metadata(
             raise ValueError(f"field path {path!r} must be alphanumeric (letters and digits only)")
         if "acquisition" in entry:
             ident = entry["acquisition"]
-            if isinstance(ident, bool) or not isinstance(ident, int):
-                raise ValueError(f"field {path!r} acquisition must be an integer id; got {ident!r}")
+            if isinstance(ident, bool) or not isinstance(ident, int) or ident < 0:
+                raise ValueError(
+                    f"field {path!r} acquisition must be a non-negative integer id; got {ident!r}"
+                )
             if acquisitions is not None and ident not in acquisitions:
                 raise ValueError(f"field {path!r} names acquisition {ident}, which the plate does not list")
         elif acquisitions is not None and len(acquisitions) > 1:

@@ -947,17 +947,21 @@ def write_plate_metadata(
     >>> g.attrs["ome"]["plate"]["wells"]
     [{'path': 'A/2', 'rowIndex': 0, 'columnIndex': 1}]
     """
+
+    def block(version: str) -> dict[str, Any]:
+        return plate_metadata(
+            rows,
+            columns,
+            wells,
+            version=version,
+            acquisitions=acquisitions,
+            field_count=field_count,
+            name=name,
+        )
+
+    block(_probable_format(group, fmt).version)  # checked before the group is opened or created
     group, fmt = check_group_fmt(group, fmt)
-    block = plate_metadata(
-        rows,
-        columns,
-        wells,
-        version=fmt.version,
-        acquisitions=acquisitions,
-        field_count=field_count,
-        name=name,
-    )
-    group.attrs.update(fmt.wrap({"plate": block}))
+    group.attrs.update(fmt.wrap({"plate": block(fmt.version)}))
 
 
 def write_well_metadata(
@@ -984,6 +988,12 @@ def write_well_metadata(
     >>> g.attrs["well"]
     {'images': [{'path': '0'}, {'path': '1'}], 'version': '0.4'}
     """
+    well_metadata(images, version=None)  # checked before the group is opened or created
     group, fmt = check_group_fmt(group, fmt)
     block = well_metadata(images, version=fmt.version if fmt.versioned_blocks else None)
     group.attrs.update(fmt.wrap({"well": block}))
+
+
+def _probable_format(group: GroupLike, fmt: Format | str | None) -> Format:
+    """The format a write will use, found without creating anything."""
+    return check_format(group, fmt) if isinstance(group, zarr.Group) else as_format(fmt)
