@@ -224,3 +224,15 @@ def test_default_chunks_are_a_few_mib_and_clipped_to_each_level(tmp_path):
         assert nbytes <= 4 * 2**20, (path, array.chunks)
         assert all(c <= n for c, n in zip(array.chunks, array.shape, strict=True))
     assert group["0"].chunks == (1, 40, 128, 128) or np.prod(group["0"].chunks) * 2 >= 2**20
+
+
+def test_user_transforms_without_a_scale_are_refused_before_writing(tmp_path):
+    target = tmp_path / "t.zarr"
+    with pytest.raises(ValueError, match="one 'scale' first"):
+        writer.write_multiscale(
+            [np.zeros((4, 4))],
+            str(target),
+            axes="yx",
+            coordinate_transformations=[[{"type": "translation", "translation": [1.0, 1.0]}]],
+        )
+    assert not target.exists()

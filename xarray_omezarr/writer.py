@@ -251,23 +251,7 @@ def write_multiscales_metadata(
     validate_axes(parsed)
     if not datasets:
         raise ValueError("a multiscale image needs at least one dataset")
-    for dataset in datasets:
-        path = dataset.get("path")
-        if not isinstance(path, str) or not path:
-            raise ValueError(f"every dataset needs a 'path' string; got {dataset!r}")
-        transforms = dataset.get("coordinateTransformations")
-        kinds = [t.get("type") for t in transforms or ()]
-        if (
-            not kinds
-            or kinds[0] != "scale"
-            or kinds.count("scale") != 1
-            or set(kinds) - {"scale", "translation"}
-        ):
-            raise ValueError(
-                f"dataset {path!r} needs coordinateTransformations with one 'scale' first and at most one "
-                f"'translation' after it; got {kinds}"
-            )
-        parse_transforms(transforms, len(parsed), f"dataset {path!r}")
+    _check_datasets(datasets, parsed)
     omero = metadata.pop("omero", None)
     multiscale: dict[str, Any] = {}
     if fmt.versioned_blocks:
@@ -346,7 +330,7 @@ def _to_dask(array: Any, chunks: tuple[int, ...]) -> Any:
 
 
 def _transforms_for_levels(
-    pyramid: Sequence[Any], ndim: int, coordinate_transformations: list[list[dict[str, Any]]] | None
+    pyramid: Sequence[Any], coordinate_transformations: list[list[dict[str, Any]]] | None
 ) -> list[list[dict[str, Any]]]:
     if coordinate_transformations is not None:
         if len(coordinate_transformations) != len(pyramid):
@@ -464,7 +448,7 @@ def _write_multiscale(
             raise ValueError(f"level {index} has {level.ndim} dimensions but there are {len(parsed)} axes")
     fmt = as_format(fmt) if not isinstance(group, zarr.Group) else check_format(group, fmt)
     chosen = fmt
-    transforms = _transforms_for_levels(pyramid, len(parsed), coordinate_transformations)
+    transforms = _transforms_for_levels(pyramid, coordinate_transformations)
     per_level = _storage_options_per_level(storage_options, len(pyramid))
     options = [
         _array_options(o, tuple(level.shape), level.dtype, parsed, fmt, i)
@@ -475,7 +459,7 @@ def _write_multiscale(
     omero = metadata.get("omero")
     if omero is not None:
         _checked_omero(omero)
-    _check_metadata(datasets, parsed)
+    _check_datasets(datasets, parsed)
 
     dims = tuple(a.name for a in parsed)
 
@@ -518,9 +502,25 @@ def _write_multiscale(
     return _store_then(sources, arrays, finish, compute)
 
 
-def _check_metadata(datasets: list[dict[str, Any]], axes: Sequence[Axis]) -> None:
+def _check_datasets(datasets: Sequence[Mapping[str, Any]], axes: Sequence[Axis]) -> None:
+    """Each dataset has a path and one scale first, at most one translation after it, one value per axis."""
     for dataset in datasets:
-        parse_transforms(dataset["coordinateTransformations"], len(axes), f"dataset {dataset['path']!r}")
+        path = dataset.get("path")
+        if not isinstance(path, str) or not path:
+            raise ValueError(f"every dataset needs a 'path' string; got {dataset!r}")
+        transforms = dataset.get("coordinateTransformations")
+        kinds = [t.get("type") if isinstance(t, Mapping) else None for t in transforms or ()]
+        if (
+            not kinds
+            or kinds[0] != "scale"
+            or kinds.count("scale") != 1
+            or set(kinds) - {"scale", "translation"}
+        ):
+            raise ValueError(
+                f"dataset {path!r} needs coordinateTransformations with one 'scale' first and at most one "
+                f"'translation' after it; got {kinds}"
+            )
+        parse_transforms(transforms, len(axes), f"dataset {path!r}")
 
 
 def _refuse_existing(group: zarr.Group, paths: Sequence[str], mode: str) -> None:
