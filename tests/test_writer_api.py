@@ -236,3 +236,16 @@ def test_user_transforms_without_a_scale_are_refused_before_writing(tmp_path):
             coordinate_transformations=[[{"type": "translation", "translation": [1.0, 1.0]}]],
         )
     assert not target.exists()
+
+
+def test_shards_for_0_5_round_trip_and_validate(tmp_path):
+    data = da.random.default_rng(1).integers(0, 1000, (2, 64, 96), chunks=(1, 20, 20)).astype("uint16")
+    image = xr.DataArray(data, dims=("c", "y", "x"), name="s")
+    path = tmp_path / "sharded.ome.zarr"
+    image.omezarr.to_zarr(
+        path, scale_factors=(2,), storage_options={"chunks": (1, 16, 16), "shards": (1, 32, 32)}
+    )
+    group = zarr.open_group(path, mode="r")
+    assert group["0"].chunks == (1, 16, 16) and group["0"].shards == (1, 32, 32)
+    np.testing.assert_array_equal(xr.open_dataset(path, engine="omezarr")["s"].values, image.values)
+    validate_store(path)
