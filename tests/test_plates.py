@@ -965,12 +965,6 @@ BAD_PLATES: list[Any] = [
         id="field-names-unknown-acquisition",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": [{"image": small(), "acquisition": 0}]}},
-        ValueError,
-        "acquisition",
-        id="field-names-acquisition-of-a-plate-without-any",
-    ),
-    pytest.param(
         lambda: {
             "wells": {
                 "A/1": [{"image": small(), "acquisition": 0}],
@@ -1185,3 +1179,19 @@ def test_memory_does_not_grow_with_the_number_of_fields(tmp_path, single_field_p
         f"{single_field_peak:.0f} MiB (limit {limit:.0f} MiB; all fields at once are {FIELDS * 8} MiB)"
     )
     validate_store(tmp_path / f"{how}-{FIELDS}.zarr")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_acquisitions_are_filled_in_from_the_fields(tmp_path, version):
+    path = tmp_path / "acq.ome.zarr"
+    wells = {
+        "A/1": [{"image": small(), "acquisition": 3}, {"image": small(), "acquisition": 3}],
+        "B/2": [{"image": small(), "acquisition": 0}, {"image": small(), "acquisition": 3}],
+    }
+    xarray_omezarr.write_plate(path, wells, scale_factors=(), version=version)
+    plate = xr.open_datatree(path, engine="omezarr").attrs["ome"]["plate"]
+    assert plate["acquisitions"] == [
+        {"id": 0, "name": "acquisition 0", "maximumfieldcount": 1},
+        {"id": 3, "name": "acquisition 3", "maximumfieldcount": 2},
+    ]
+    validate_store(path)

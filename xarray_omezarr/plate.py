@@ -48,6 +48,24 @@ def _field_entry(field: FieldLike, where: str) -> dict[str, Any]:
     return entry
 
 
+def _acquisitions_of(entries: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]] | None:
+    """The acquisitions the fields name, with the most fields any well has of each; None if they name none."""
+    per_well = [[f["acquisition"] for f in fields if "acquisition" in f] for fields in entries.values()]
+    named = {ident for well in per_well for ident in well}
+    if not named:
+        return None
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in named):
+        return None  # left to the checks of the well metadata, which say what is wrong
+    return [
+        {
+            "id": ident,
+            "name": f"acquisition {ident}",
+            "maximumfieldcount": max(well.count(ident) for well in per_well),
+        }
+        for ident in sorted(named)
+    ]
+
+
 def plate_fields(plate: xr.DataArray) -> dict[str, list[xr.DataArray]]:
     """The fields of a dense plate DataArray (dims ``row``, ``column``, ``field`` + image dims) by well path.
 
@@ -110,7 +128,8 @@ def write_plate(
         The plate's row and column names; by default those of the wells, in natural order.
     acquisitions
         Dicts with unique non-negative integer ``id`` (and ``name``, ``maximumfieldcount``..., which the
-        spec's strict schema asks for).
+        spec's strict schema asks for). By default, the ids the fields name, each with the largest number
+        of its fields in one well as ``maximumfieldcount``.
     field_count
         The largest number of fields per well; counted from ``wells`` by default.
     name
@@ -144,6 +163,8 @@ def write_plate(
         list(columns) if columns is not None else sorted({p.split("/")[1] for p in entries}, key=_natural_key)
     )
     counts = [len(fields) for fields in entries.values()]
+    if acquisitions is None:
+        acquisitions = _acquisitions_of(entries)
     plate_block = plate_metadata(
         row_names,
         column_names,
