@@ -107,3 +107,23 @@ def test_importing_the_package_stays_cheap():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("version", ["0.1", "0.2", "0.3"])
+def test_legacy_stores_without_transforms_read_with_shape_ratio_scales(tmp_path, version):
+    path = tmp_path / f"legacy{version}.zarr"
+    group = zarr.open_group(path, mode="w", zarr_format=2)
+    base = np.arange(3 * 8 * 12, dtype="uint8").reshape(1, 3, 1, 8, 12)
+    levels = [base, base[..., ::2, ::2]]
+    for index, level in enumerate(levels):
+        data = level[0, :, 0] if version == "0.3" else level  # 0.3 names its axes: here c, y, x
+        group.create_array(str(index), data=data, chunks=data.shape)
+    multiscale = {"version": version, "datasets": [{"path": "0"}, {"path": "1"}]}
+    if version == "0.3":
+        multiscale["axes"] = ["c", "y", "x"]
+    group.attrs["multiscales"] = [multiscale]
+    ds = xr.open_dataset(path, engine="omezarr", level=1)
+    expected_dims = ("c", "y", "x") if version == "0.3" else ("t", "c", "z", "y", "x")
+    assert ds["image"].dims == expected_dims
+    np.testing.assert_array_equal(ds["x"].values, 2.0 * np.arange(6))  # the shape ratio is all there is
+    np.testing.assert_array_equal(ds["image"].values, levels[1] if version != "0.3" else levels[1][0, :, 0])
