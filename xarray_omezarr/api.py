@@ -15,8 +15,7 @@ import zarr
 from .chunking import default_chunks
 from .format import Format, as_format
 from .image import describe_image, omero_metadata
-from .label_spec import check_label_dtype, check_label_name, image_label_metadata
-from .labels import ImageGrid, label_plan, write_label_on
+from .labels import ImageGrid, check_labels, write_label_on
 from .labels import to_zarr_label as _to_zarr_label
 from .plate import PLATE_DIMS, write_plate
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry, pyramid_factors
@@ -79,9 +78,9 @@ def to_zarr(
     ----------
     obj
         The image. A DataArray with dims ``row``, ``column`` and ``field`` (plus the image dims) is written as
-        an HCS plate (see :func:`xarray_omezarr.plate.write_plate`). For a Dataset, the variable called ``name``, or its only variable that is not a label
-        image (variables with ``attrs["image-label"]``, as the ``omezarr`` engine reads them, are written
-        as label images unless ``labels`` is given).
+        an HCS plate (see :func:`xarray_omezarr.plate.write_plate`). For a Dataset: the variable called
+        ``name``, or its only variable that is not a label image (variables with ``attrs["image-label"]``,
+        as the ``omezarr`` engine reads them, are written as label images unless ``labels`` is given).
     store
         A path, URL or zarr store.
     scale_factors
@@ -152,22 +151,13 @@ def to_zarr(
             tuple(description.data.shape),
             tuple(level_geometry(description.geometry, f, spec.name) for f in factors),
         )
-        for label_name, label in labels.items():
-            check_label_name(label_name)
-            check_label_dtype(label, name=label_name)
-            label_plan(label, grid)
-            extra = dict((label_metadata or {}).get(label_name, {}))
-            unknown = set(extra) - {"colors", "properties"}
-            if unknown:
-                raise ValueError(
-                    f"label_metadata for {label_name!r} may hold 'colors' and 'properties'; not {sorted(unknown)}"
-                )
-            image_label_metadata(extra.get("colors"), extra.get("properties"))
+        check_labels(labels, grid, label_metadata)
         space = [i for i, a in enumerate(description.axes) if a.type == "space"]
         scale_factors = [{description.dims[i]: f[i] for i in space} for f in factors[1:]]
-    unknown_labels = set(label_metadata or {}) - set(labels or {})
-    if unknown_labels:
-        raise ValueError(f"label_metadata names {sorted(unknown_labels)}, which are not in labels")
+    if set(label_metadata or {}) - set(labels or {}):
+        raise ValueError(
+            f"label_metadata names {sorted(set(label_metadata or {}) - set(labels or {}))}, which are not in labels"
+        )
     written = write_image(
         image,
         store,

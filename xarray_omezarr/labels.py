@@ -18,12 +18,13 @@ import zarr
 
 from .axes import Axis
 from .image import describe_image
+from .label_spec import check_label_dtype, check_label_name, image_label_metadata
 from .reader import open_multiscale
 from .scale import Methods, check_label_method
 from .transforms import LinearAxis
 from .writer import StorageOptions, check_format, open_existing_group, write_labels
 
-__all__ = ["ImageGrid", "label_plan", "to_zarr_label", "write_label_on"]
+__all__ = ["ImageGrid", "check_labels", "label_plan", "to_zarr_label", "write_label_on"]
 
 _RTOL = 1e-9
 
@@ -148,6 +149,36 @@ def label_plan(
             f"{'block' if on_block_grid else 'sampling'} grid; use method={wanted!r}"
         )
     return factors, spec.name
+
+
+def check_labels(
+    labels: Mapping[str, xr.DataArray],
+    grid: ImageGrid,
+    label_metadata: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Check label images and their metadata against an image before anything is written.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> grid = ImageGrid(tuple(axes_from_dims("yx")), (4, 4), ((LinearAxis(), LinearAxis()),))
+    >>> check_labels({"a/b": xr.DataArray(np.zeros((4, 4), "uint8"), dims=("y", "x"))}, grid)
+    Traceback (most recent call last):
+    ...
+    ValueError: a label name must be a non-empty string without '/'; got 'a/b'
+    """
+    for name, label in labels.items():
+        check_label_name(name)
+        check_label_dtype(label, name=name)
+        label_plan(label, grid)
+        extra = dict((label_metadata or {}).get(name, {}))
+        unknown = set(extra) - {"colors", "properties"}
+        if unknown:
+            raise ValueError(
+                f"label_metadata for {name!r} may hold 'colors' and 'properties'; not {sorted(unknown)}"
+            )
+        image_label_metadata(extra.get("colors"), extra.get("properties"))
 
 
 def to_zarr_label(
