@@ -182,37 +182,32 @@ def write_plate(
             for i, f in enumerate(fields)
         ]
         well_blocks[path] = well_metadata(images, version=None, acquisitions=ids)
+
+    def write_field(entry: Mapping[str, Any], target: Any, compute: bool) -> None:
+        to_zarr(
+            entry["image"],
+            target,
+            scale_factors=scale_factors,
+            method=method,
+            version=fmt.version,
+            storage_options=storage_options,
+            axis_types=axis_types,
+            labels=entry.get("labels"),
+            mode="w",
+            compute=compute,
+        )
+
     # a dry run: every field (with its labels) is prepared in memory, not computed, so that anything
     # zarr or the writer would refuse is refused before the first field is written
     for fields in entries.values():
         for entry in fields:
-            to_zarr(
-                entry["image"],
-                zarr.storage.MemoryStore(),
-                scale_factors=scale_factors,
-                method=method,
-                version=fmt.version,
-                storage_options=storage_options,
-                axis_types=axis_types,
-                labels=entry.get("labels"),
-                compute=False,
-            )
+            write_field(entry, zarr.storage.MemoryStore(), compute=False)
 
     # everything is checked: write field by field, then the wells, then the plate
     root, fmt = check_group_fmt(store, fmt, mode=mode)
     for path, fields in entries.items():
         for i, entry in enumerate(fields):
-            to_zarr(
-                entry["image"],
-                root.store_path / path / str(i),
-                scale_factors=scale_factors,
-                method=method,
-                version=fmt.version,
-                storage_options=storage_options,
-                axis_types=axis_types,
-                labels=entry.get("labels"),
-                mode="w",
-            )
+            write_field(entry, root.store_path / path / str(i), compute=True)
         root.require_group(path.split("/")[0])  # the row group
         write_well_metadata(root.require_group(path), well_blocks[path]["images"], fmt=fmt)
     write_plate_metadata(
