@@ -14,13 +14,13 @@ import zarr
 
 from .chunking import default_chunks
 from .format import Format, as_format
-from .image import describe_image, omero_metadata
+from .image import DEFAULT_NAME, describe_image, omero_metadata
 from .labels import ImageGrid, check_labels, write_label_on
 from .labels import to_zarr_label as _to_zarr_label
 from .plate import PLATE_DIMS, write_plate
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry, pyramid_factors
 from .scale import Methods, get_method
-from .writer import DEFAULT_NAME, StorageOptions, write_image
+from .writer import StorageOptions, write_image
 
 __all__ = ["dataset_labels", "image_variable", "pyramid", "to_zarr", "to_zarr_label"]
 

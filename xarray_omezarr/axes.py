@@ -8,7 +8,7 @@ transpose lazily instead of refusing a DataArray whose dims are in another order
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,8 +154,3 @@ def validate_axes(axes: Sequence[Axis]) -> None:
             raise ValueError(f"an OME-Zarr image has at most one {kind} axis; got {same}")
     if spec_order(axes) != list(range(len(axes))):
         raise ValueError(f"axes {names} are not in the spec's order (time, channel or custom, space)")
-
-
-def axis_names(axes: Iterable[Axis]) -> tuple[str, ...]:
-    """The names of the axes, in order."""
-    return tuple(a.name for a in axes)

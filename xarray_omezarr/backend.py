@@ -19,6 +19,7 @@ from xarray.backends import BackendArray, BackendEntrypoint
 from xarray.core import indexing
 
 from .format import ome_attributes
+from .image import DEFAULT_NAME
 from .reader import (
     MultiscaleImage,
     is_ome_zarr_attrs,
@@ -27,7 +28,6 @@ from .reader import (
     safe_relative_path,
     well_fields,
 )
-from .writer import DEFAULT_NAME
 
 __all__ = [
     "OmeZarrBackendArray",

@@ -19,9 +19,19 @@ from .format import ome_attributes
 from .transforms import LinearAxis, linear_axis_from_coordinate
 from .units import normalize_unit
 
-__all__ = ["ImageDescription", "channel_colors", "describe_image", "omero_metadata", "parse_axes"]
+__all__ = [
+    "DEFAULT_NAME",
+    "ImageDescription",
+    "channel_colors",
+    "describe_image",
+    "omero_metadata",
+    "parse_axes",
+]
 
 AxesLike = str | Sequence[str] | Sequence[Mapping[str, str]]
+
+DEFAULT_NAME = "image"
+"""The name of an image that has none: written as the multiscale name, read as the variable name."""
 
 _DEFAULT_AXES = {2: "yx", 5: "tczyx"}
 _PALETTE = ("00FF00", "FF00FF", "00FFFF", "FF0000", "0000FF", "FFFF00")

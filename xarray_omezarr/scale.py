@@ -34,7 +34,6 @@ __all__ = [
     "check_label_method",
     "downsample",
     "get_method",
-    "level_size",
 ]
 
 
@@ -274,11 +273,6 @@ def check_label_method(method: Methods | str) -> Method:
             "downsampled with 'nearest' or 'mode'"
         )
     return spec
-
-
-def level_size(n: int, factor: int, method: Methods | str) -> int:
-    """Size of an axis of ``n`` pixels after downsampling by ``factor`` with ``method``."""
-    return get_method(method).size(n, factor)
 
 
 def _aligned_chunks(chunks: tuple[int, ...], factor: int, minimum: int) -> tuple[int, ...]:

@@ -25,7 +25,7 @@ import zarr
 from .axes import Axis, validate_axes
 from .chunking import default_chunks
 from .format import Format, as_format, format_from_version, ome_attributes, version_of
-from .image import AxesLike, ImageDescription, describe_image, parse_axes
+from .image import DEFAULT_NAME, AxesLike, ImageDescription, describe_image, parse_axes
 from .label_spec import check_label_dtype, check_label_name, image_label_metadata
 from .plate_spec import plate_metadata, well_metadata
 from .pyramid import DEFAULT_SCALE_FACTORS, Level, ScaleFactors, build_pyramid, pyramid_factors
@@ -45,8 +45,6 @@ __all__ = [
     "write_well_metadata",
 ]
 
-DEFAULT_NAME = "image"
-"""The multiscale name written when none is given; the reader names such images' variable the same."""
 
 GroupLike = zarr.Group | str | os.PathLike[str] | Any
 StorageOptions = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
@@ -426,14 +424,12 @@ def _write_multiscale(
         raise ValueError("the pyramid needs at least one level")
     first = pyramid[0]
     if axes is None and hasattr(first, "dims"):
-        description = describe_image(first)
-        parsed = list(description.axes)
+        descriptions = [describe_image(level) for level in pyramid]
+        parsed = list(descriptions[0].axes)
         if coordinate_transformations is None:
-            coordinate_transformations = [
-                transforms_to_json(describe_image(level).geometry) for level in pyramid
-            ]
-        pyramid = [describe_image(level).data for level in pyramid]
-        name = name if name is not None else description.name
+            coordinate_transformations = [transforms_to_json(d.geometry) for d in descriptions]
+        pyramid = [d.data for d in descriptions]
+        name = name if name is not None else descriptions[0].name
     else:
         parsed = _parse_axes_arg(axes) or parse_axes(None, first.ndim)
         pyramid = [_as_array(level) for level in pyramid]
@@ -669,7 +665,7 @@ def _method_metadata(method: Methods) -> dict[str, Any]:
 
     return {
         "description": f"downsampled with the {method.value!r} method of xarray-omezarr",
-        "method": "xarray_omezarr.scale.downsample",
+        "method": get_method(method).function_name,
         "version": __version__,
         "kwargs": {"method": method.value},
     }
