@@ -20,6 +20,7 @@ from .labels import to_zarr_label as _to_zarr_label
 from .plate import PLATE_DIMS, write_plate
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry, pyramid_factors
 from .scale import Methods, get_method
+from .stores import resolve_store, split_storage_options
 from .writer import StorageOptions, write_image
 
 __all__ = ["dataset_labels", "image_variable", "pyramid", "to_zarr", "to_zarr_label"]
@@ -67,6 +68,8 @@ def to_zarr(
     axis_types: Mapping[str, str | None] | None = None,
     labels: Mapping[str, xr.DataArray] | None = None,
     label_metadata: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: bool = False,
+    filesystem_options: Mapping[str, Any] | None = None,
 ) -> list[Any]:
     """Write a DataArray as an OME-Zarr image with a multiscale pyramid, and its label images.
 
@@ -82,7 +85,8 @@ def to_zarr(
         ``name``, or its only variable that is not a label image (variables with ``attrs["image-label"]``,
         as the ``omezarr`` engine reads them, are written as label images unless ``labels`` is given).
     store
-        A path, URL or zarr store.
+        A path, a URL (``s3://bucket/image.ome.zarr``, any fsspec protocol), a zarr store or group, or an
+        obstore store.
     scale_factors
         Cumulative factors per level (ints for y/x, dicts per axis name), ``()`` for no pyramid, ``"auto"``
         for levels until the smallest fits in one chunk.
@@ -94,6 +98,8 @@ def to_zarr(
         ``"w-"`` refuses an existing target, ``"w"`` replaces it.
     storage_options
         ``zarr.create_array`` options (``chunks``, ``shards``, ``compressors``...), one dict or one per level.
+        For a URL, keys that ``zarr.create_array`` does not take (``key``, ``endpoint_url``...) go to the
+        filesystem, as in xarray's ``to_zarr``.
     name
         The image's name in the metadata; the DataArray's name by default, else ``"image"``.
     compute
@@ -105,6 +111,10 @@ def to_zarr(
         no channel axis). Their pyramids follow the image's levels (see :mod:`xarray_omezarr.labels`).
     label_metadata
         ``colors`` and ``properties`` per label name; by default each label's ``attrs["image-label"]``.
+    progress
+        Show a progress bar while the data are written.
+    filesystem_options
+        Options for the fsspec filesystem of a URL ``store`` (credentials, ``endpoint_url``...).
 
     Examples
     --------
@@ -114,6 +124,8 @@ def to_zarr(
     []
     """
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
+    storage_options, url_options = split_storage_options(store, storage_options)
+    store = resolve_store(store, {**url_options, **(filesystem_options or {})})
     if all(d in image.dims for d in PLATE_DIMS):
         if not compute:
             raise ValueError(
@@ -129,6 +141,7 @@ def to_zarr(
             mode=mode,
             storage_options=storage_options,
             axis_types=axis_types,
+            progress=progress,
         )
         return []
     if labels is None and isinstance(obj, xr.Dataset):
@@ -167,6 +180,7 @@ def to_zarr(
         storage_options=storage_options,
         compute=compute,
         mode=mode,
+        progress=progress,
         axis_types=axis_types,
         name=name or description.name or DEFAULT_NAME,
         omero=omero_metadata(description),
@@ -184,6 +198,7 @@ def to_zarr(
             mode=mode,
             storage_options=storage_options,
             compute=compute,
+            progress=progress,
             **extra,
         )
     return written

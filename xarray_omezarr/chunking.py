@@ -14,10 +14,12 @@ import numpy as np
 
 from .axes import Axis
 
-__all__ = ["TARGET_CHUNK_BYTES", "default_chunks"]
+__all__ = ["TARGET_CHUNK_BYTES", "TARGET_SHARD_BYTES", "default_chunks", "default_shards"]
 
 TARGET_CHUNK_BYTES = 4 * 2**20
 """Upper bound of a default chunk: a few MiB, small enough for viewers, large enough for throughput."""
+TARGET_SHARD_BYTES = 64 * 2**20
+"""Upper bound of an automatic shard: few objects per level, while a write task still holds one shard."""
 _MAX_PLANE_EDGE = 1024  # 2-D tiles larger than this make viewers fetch far more than they show
 
 
@@ -51,3 +53,39 @@ def default_chunks(shape: Sequence[int], dtype: Any, axes: Sequence[Axis]) -> tu
                 chunks[i] = wanted
                 grew = True
     return tuple(max(1, c) for c in chunks)
+
+
+def default_shards(
+    chunks: Sequence[int], shape: Sequence[int], dtype: Any, axes: Sequence[Axis]
+) -> tuple[int, ...]:
+    """Shards of whole ``chunks``, grown over the space axes up to :data:`TARGET_SHARD_BYTES`.
+
+    A shard is one object in the store holding many chunks, which keeps object and file counts low; each
+    write task holds one uncompressed shard, so shards stay small enough for bounded memory. Space axes
+    double in turn (x, then y, then z), never beyond the array (rounded up to whole chunks).
+
+    Examples
+    --------
+    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> default_shards((1, 64, 128, 256), (2, 300, 4096, 4096), "uint16", axes_from_dims("czyx"))
+    (1, 128, 256, 1024)
+    >>> default_shards((1, 16, 16), (1, 20, 20), "uint8", axes_from_dims("cyx"))
+    (1, 32, 32)
+    """
+    itemsize = np.dtype(dtype).itemsize
+    shards = [int(c) for c in chunks]
+    limit = [-(-int(n) // int(c)) * int(c) for n, c in zip(shape, chunks, strict=True)]
+    space = [i for i, a in enumerate(axes) if a.type == "space"] or list(range(len(shape)))
+    grew = True
+    while grew:
+        grew = False
+        for i in reversed(space):
+            wanted = min(shards[i] * 2, limit[i])
+            wanted -= wanted % chunks[i]
+            if (
+                wanted > shards[i]
+                and math.prod(shards) // shards[i] * wanted * itemsize <= TARGET_SHARD_BYTES
+            ):
+                shards[i] = wanted
+                grew = True
+    return tuple(shards)

@@ -21,6 +21,7 @@ from .image import describe_image
 from .label_spec import check_label_dtype, check_label_name, image_label_metadata
 from .reader import open_multiscale
 from .scale import Methods, check_label_method
+from .stores import resolve_store, split_storage_options
 from .transforms import LinearAxis
 from .writer import StorageOptions, check_format, open_existing_group, write_labels
 
@@ -193,6 +194,8 @@ def to_zarr_label(
     storage_options: StorageOptions = None,
     compute: bool = True,
     cast: bool = False,
+    progress: bool = False,
+    filesystem_options: Mapping[str, Any] | None = None,
 ) -> list[Any]:
     """Add a label image to an existing OME-Zarr image, on its grid at every level.
 
@@ -218,6 +221,8 @@ def to_zarr_label(
         As for :func:`xarray_omezarr.to_zarr`.
     cast
         Convert whole-number float labels to integers.
+    progress, filesystem_options
+        As for :func:`xarray_omezarr.to_zarr`.
 
     Examples
     --------
@@ -228,7 +233,8 @@ def to_zarr_label(
     >>> to_zarr_label(xr.DataArray(np.ones((8, 8), "uint8"), dims=("y", "x")), store, "cells")
     []
     """
-    group = open_existing_group(store)
+    storage_options, url_options = split_storage_options(store, storage_options)
+    group = open_existing_group(resolve_store(store, {**url_options, **(filesystem_options or {})}))
     return write_label_on(
         label,
         group,
@@ -241,6 +247,7 @@ def to_zarr_label(
         storage_options=storage_options,
         compute=compute,
         cast=cast,
+        progress=progress,
     )
 
 
@@ -257,7 +264,7 @@ def write_label_on(
 ) -> list[Any]:
     """Write ``label`` into the image ``group`` whose levels ``grid`` describes.
 
-    ``options`` (``mode``, ``storage_options``, ``compute``, ``cast``) go to
+    ``options`` (``mode``, ``storage_options``, ``compute``, ``cast``, ``progress``) go to
     :func:`~xarray_omezarr.writer.write_labels`; see :func:`to_zarr_label`.
     """
     factors, chosen = label_plan(label, grid, method)

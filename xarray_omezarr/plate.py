@@ -20,6 +20,7 @@ from .format import as_format
 from .plate_spec import check_names, plate_metadata, well_metadata
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors
 from .scale import Methods
+from .stores import resolve_store
 from .writer import StorageOptions, check_group_fmt, write_plate_metadata, write_well_metadata
 
 __all__ = ["PLATE_DIMS", "plate_fields", "write_plate"]
@@ -112,6 +113,7 @@ def write_plate(
     mode: str = "w-",
     storage_options: StorageOptions = None,
     axis_types: Mapping[str, str | None] | None = None,
+    progress: bool = False,
 ) -> None:
     """Write an HCS plate: every field a full pyramid image, plus well and plate metadata.
 
@@ -134,7 +136,7 @@ def write_plate(
         The largest number of fields per well; counted from ``wells`` by default.
     name
         The plate's name; the DataArray's name, else ``"plate"``.
-    scale_factors, method, version, mode, storage_options, axis_types
+    scale_factors, method, version, mode, storage_options, axis_types, progress
         As for :func:`xarray_omezarr.to_zarr`, for every field.
 
     Examples
@@ -195,6 +197,7 @@ def write_plate(
             labels=entry.get("labels"),
             mode="w",
             compute=compute,
+            progress=progress and compute,
         )
 
     # a dry run: every field (with its labels) is prepared in memory, not computed, so that anything
@@ -204,7 +207,7 @@ def write_plate(
             write_field(entry, zarr.storage.MemoryStore(), compute=False)
 
     # everything is checked: write field by field, then the wells, then the plate
-    root, fmt = check_group_fmt(store, fmt, mode=mode)
+    root, fmt = check_group_fmt(resolve_store(store), fmt, mode=mode)
     for path, fields in entries.items():
         for i, entry in enumerate(fields):
             write_field(entry, root.store_path / path / str(i), compute=True)

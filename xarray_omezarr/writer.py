@@ -14,7 +14,9 @@ Order of work, so that an interrupted write never leaves a store that claims to 
 
 from __future__ import annotations
 
+import itertools
 import os
+import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -22,14 +24,16 @@ from typing import Any
 import numpy as np
 import zarr
 
+from . import execution
 from .axes import Axis, validate_axes
-from .chunking import default_chunks
+from .chunking import default_chunks, default_shards
 from .format import Format, as_format, format_from_version, ome_attributes, version_of
 from .image import DEFAULT_NAME, AxesLike, ImageDescription, describe_image, parse_axes
 from .label_spec import check_label_dtype, check_label_name, image_label_metadata
 from .plate_spec import plate_metadata, well_metadata
 from .pyramid import DEFAULT_SCALE_FACTORS, Level, ScaleFactors, build_pyramid, pyramid_factors
 from .scale import Methods, check_label_method, get_method
+from .stores import resolve_store
 from .transforms import LinearAxis, parse_transforms, transforms_to_json
 
 __all__ = [
@@ -112,6 +116,7 @@ def check_group_fmt(
         return group, check_format(group, fmt)
     if mode not in ("a", "w", "w-", "r+"):
         raise ValueError(f"mode must be 'w-' (refuse existing data), 'w' (replace it) or 'a'; got {mode!r}")
+    group = resolve_store(group)
     requested = fmt
     fmt = as_format(fmt)
     if mode == "w-" and _store_has_content(group):
@@ -131,6 +136,9 @@ def check_group_fmt(
 def _describe_store(store: Any) -> str:
     if isinstance(store, str | os.PathLike):
         return repr(os.fspath(store))
+    if isinstance(store, zarr.storage.FsspecStore):  # as the URL the user gave
+        protocol = store.fs.protocol if isinstance(store.fs.protocol, str) else store.fs.protocol[0]
+        return repr(f"{protocol}://{store.path}")
     return f"the store {store!r}"
 
 
@@ -151,6 +159,10 @@ def _storage_options_per_level(storage_options: StorageOptions, count: int) -> l
     return options
 
 
+def _clipped(chunks: Sequence[int], shape: Sequence[int]) -> tuple[int, ...]:
+    return tuple(min(int(c), max(1, int(n))) for c, n in zip(chunks, shape, strict=True))
+
+
 def _array_options(
     options: dict[str, Any], shape: tuple[int, ...], dtype: Any, axes: Sequence[Axis], fmt: Format, level: int
 ) -> dict[str, Any]:
@@ -169,16 +181,30 @@ def _array_options(
     chunks = tuple(chunks)
     if len(chunks) != len(shape) or any(not isinstance(c, int | np.integer) or c < 1 for c in chunks):
         raise ValueError(f"chunks {chunks} (level {level}) must be {len(shape)} positive integers")
-    chunks = tuple(min(int(c), max(1, n)) for c, n in zip(chunks, shape, strict=True))
+    chunks = tuple(int(c) for c in chunks)
     shards = options.pop("shards", None)
     if shards is not None:
         if fmt.zarr_format == 2:
             raise ValueError("sharding needs Zarr v3: write OME-NGFF 0.5 (version='0.5') to use shards")
+        if isinstance(shards, str):
+            if shards != "auto":
+                raise ValueError(f"shards must be 'auto' or integers; got {shards!r} (level {level})")
+            shards = default_shards(_clipped(chunks, shape), shape, dtype, axes)
+        elif isinstance(shards, int):
+            shards = (shards,) * len(shape)
+        if len(tuple(shards)) != len(shape) or any(
+            not isinstance(s, int | np.integer) or s < 1 for s in shards
+        ):
+            raise ValueError(f"shards {shards} (level {level}) must be {len(shape)} positive integers")
         shards = tuple(int(s) for s in shards)
-        if len(shards) != len(shape) or any(s % c for s, c in zip(shards, chunks, strict=True)):
+        if any(s % c for s, c in zip(shards, chunks, strict=True)):
             raise ValueError(
                 f"shards {shards} (level {level}) must be whole multiples of the chunks {chunks}"
             )
+    # small levels: chunks no larger than the level, shards no larger than its whole chunks
+    chunks = _clipped(chunks, shape)
+    if shards is not None:
+        shards = tuple(min(s, -(-n // c) * c) for s, n, c in zip(shards, shape, chunks, strict=True))
     for reserved in (
         "shape",
         "dtype",
@@ -320,11 +346,28 @@ def _as_array(level: Any) -> Any:
 
 
 def _to_dask(array: Any, chunks: tuple[int, ...]) -> Any:
+    """``array`` as a dask array with ``chunks``; numpy input is cut into views, never copied."""
     import dask.array as da
 
     if hasattr(array, "dask"):
         return array.rechunk(chunks)
-    return da.from_array(np.asarray(array) if not hasattr(array, "shape") else array, chunks=chunks)
+    if not isinstance(array, np.ndarray):
+        return da.from_array(array if hasattr(array, "shape") else np.asarray(array), chunks=chunks)
+    # da.from_array copies a numpy array and hashes all of it for a name: twice the memory and seconds
+    # of work for an image of GiBs. Views of the caller's array cost neither; the name only has to be
+    # unique.
+    normalized = da.core.normalize_chunks(chunks, array.shape, dtype=array.dtype)
+    name = f"numpy-image-{uuid.uuid4().hex}"
+    starts = [np.cumsum((0, *c[:-1])) for c in normalized]
+    graph = {
+        (name, *index): array[
+            tuple(
+                slice(int(s[i]), int(s[i]) + c[i]) for s, c, i in zip(starts, normalized, index, strict=True)
+            )
+        ]
+        for index in itertools.product(*(range(len(c)) for c in normalized))
+    }
+    return da.Array(graph, name, normalized, dtype=array.dtype)
 
 
 def _transforms_for_levels(
@@ -356,6 +399,7 @@ def write_multiscale(
     compute: bool | None = True,
     *,
     mode: str = "w-",
+    progress: bool = False,
     **metadata: Any,
 ) -> list[Any]:
     """Write a pyramid (largest level first) with its multiscale metadata.
@@ -383,6 +427,8 @@ def write_multiscale(
         ``dask.delayed.Delayed`` whose computation writes the data and then the metadata.
     mode
         ``"w-"`` (default) refuses to overwrite existing data, ``"w"`` replaces it.
+    progress
+        Show a progress bar while the data are written (dask's, or distributed's on a cluster).
     **metadata
         ``omero`` for the channel block (windows are filled in from the data when missing), anything else
         (``type``, ``metadata``) goes into the multiscale.
@@ -402,7 +448,17 @@ def write_multiscale(
     (4, 4)
     """
     return _write_multiscale(
-        pyramid, group, fmt, axes, coordinate_transformations, storage_options, name, compute, mode, metadata
+        pyramid,
+        group,
+        fmt,
+        axes,
+        coordinate_transformations,
+        storage_options,
+        name,
+        compute,
+        mode,
+        metadata,
+        progress=progress,
     )
 
 
@@ -418,6 +474,7 @@ def _write_multiscale(
     mode: str,
     metadata: dict[str, Any],
     after: Callable[[], None] | None = None,
+    progress: bool = False,
 ) -> list[Any]:
     """:func:`write_multiscale`, with ``after`` run once the data and the multiscale metadata are written."""
     if not pyramid:
@@ -495,7 +552,7 @@ def _write_multiscale(
         if after is not None:
             after()
 
-    return _store_then(sources, arrays, finish, compute)
+    return _store_then(sources, arrays, finish, compute, progress)
 
 
 def _check_datasets(datasets: Sequence[Mapping[str, Any]], axes: Sequence[Axis]) -> None:
@@ -529,7 +586,9 @@ def _refuse_existing(group: zarr.Group, paths: Sequence[str], mode: str) -> None
         )
 
 
-def _store_then(sources: list[Any], arrays: list[zarr.Array], finish: Any, compute: bool | None) -> list[Any]:
+def _store_then(
+    sources: list[Any], arrays: list[zarr.Array], finish: Any, compute: bool | None, progress: bool
+) -> list[Any]:
     """Write every level, then call ``finish`` (the metadata); lazily when ``compute`` is false."""
     import dask
     import dask.array as da
@@ -537,7 +596,7 @@ def _store_then(sources: list[Any], arrays: list[zarr.Array], finish: Any, compu
     stored = da.store(sources, arrays, lock=False, compute=False, return_stored=False)  # type: ignore[arg-type]
     done = dask.delayed(finish, pure=False)(stored)
     if compute:
-        done.compute()
+        execution.compute(done, progress=progress)
         return []
     return [done]
 
@@ -583,6 +642,7 @@ def write_image(
     compute: bool | None = True,
     *,
     mode: str = "w-",
+    progress: bool = False,
     axis_types: Mapping[str, str | None] | None = None,
     **metadata: Any,
 ) -> list[Any]:
@@ -616,6 +676,8 @@ def write_image(
         ``False`` returns the delayed write instead of writing.
     mode
         ``"w-"`` (default) refuses existing data, ``"w"`` replaces it.
+    progress
+        Show a progress bar while the data are written.
     axis_types
         Axis types for dims whose names do not imply one, e.g. ``{"row": "space"}``.
     **metadata
@@ -656,6 +718,7 @@ def write_image(
         name=name,
         compute=compute,
         mode=mode,
+        progress=progress,
         **metadata,
     )
 
@@ -740,6 +803,7 @@ def write_multiscale_labels(
     compute: bool | None = True,
     *,
     mode: str = "w-",
+    progress: bool = False,
     **metadata: Any,
 ) -> list[Any]:
     """Write a label pyramid (largest first) to ``labels/<name>`` of the image group ``group``.
@@ -761,6 +825,8 @@ def write_multiscale_labels(
         ``colors``, ``properties`` and other ``image-label`` keys (see :func:`write_label_metadata`).
     mode
         ``"w-"`` (default) refuses a label of the same name, ``"w"`` replaces it.
+    progress
+        Show a progress bar while the data are written.
     **metadata
         Other multiscale keys (``type``, ``metadata``).
 
@@ -803,6 +869,7 @@ def write_multiscale_labels(
         mode,
         metadata,
         after,
+        progress=progress,
     )
 
 
@@ -810,6 +877,7 @@ def open_existing_group(group: GroupLike) -> zarr.Group:
     """Open an existing group read-write, or say clearly that there is none."""
     if isinstance(group, zarr.Group):
         return group
+    group = resolve_store(group)
     try:
         return zarr.open_group(store=group, mode="r+")
     except (FileNotFoundError, zarr.errors.GroupNotFoundError):
@@ -833,6 +901,7 @@ def write_labels(
     compute: bool | None = True,
     *,
     mode: str = "w-",
+    progress: bool = False,
     axis_types: Mapping[str, str | None] | None = None,
     cast: bool = False,
     **metadata: Any,
@@ -854,7 +923,7 @@ def write_labels(
     method
         ``"nearest"`` (default, keeps pixel ``f j``) or ``"mode"`` (most frequent value of each block, on
         the block grid of ``local_mean``/``resize``); methods that invent values are refused.
-    fmt, axes, coordinate_transformations, storage_options, compute, mode
+    fmt, axes, coordinate_transformations, storage_options, compute, mode, progress
         As for :func:`write_image`.
     label_metadata
         ``colors``, ``properties`` and other ``image-label`` keys.
@@ -898,6 +967,7 @@ def write_labels(
         label_metadata=label_metadata,
         compute=compute,
         mode=mode,
+        progress=progress,
         **metadata,
     )
 
