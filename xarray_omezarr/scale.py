@@ -244,11 +244,69 @@ def _smooth_block(
         pad.append((h if index == 0 else 0, h if index == count - 1 else 0))
     if any(before or after for before, after in pad):
         block = np.pad(block, pad, mode=_NUMPY_PAD_MODE[method.border])
+    compute_dtype = _compute_dtype(np.dtype(out_dtype))
+    if all(h >= _radius(method, f) for h, f in zip(halo, factors, strict=True)):
+        out = block
+        for axis, (f, h) in enumerate(zip(factors, halo, strict=True)):
+            if f > 1:
+                out = _smooth_and_sample(out, axis, f, h, method, compute_dtype)
+        return _cast_back(out, np.dtype(out_dtype))
+    # an image smaller than the kernel: only scipy extends it far enough (this is the rare, slow path)
     sigmas = [method.sigma(f) if f > 1 else 0.0 for f in factors]
-    work = block.astype(_compute_dtype(np.dtype(out_dtype)), copy=False)
+    work = block.astype(compute_dtype, copy=False)
     smoothed = ndimage.gaussian_filter(work, sigmas, mode=method.border, truncate=_GAUSSIAN_TRUNCATE)
     inner = smoothed[tuple(slice(h, s - h) for h, s in zip(halo, smoothed.shape, strict=True))]
     return _cast_back(_block_centres(inner, factors), np.dtype(out_dtype))
+
+
+def _radius(method: Method, factor: int) -> int:
+    """The Gaussian kernel's radius, as scipy.ndimage computes it."""
+    if factor == 1 or method.sigma is None:
+        return 0
+    return int(_GAUSSIAN_TRUNCATE * method.sigma(factor) + 0.5)
+
+
+def _sampling_taps(method: Method, factor: int) -> list[tuple[int, float]]:
+    """Weights of the Gaussian followed by block-centre interpolation, as ``(input offset, weight)``.
+
+    Output pixel ``j`` of an axis is ``sum(w * x[f * j + offset])``: smoothing and sampling in one pass,
+    computing only the pixels that are kept.
+    """
+    assert method.sigma is not None
+    sigma, radius = method.sigma(factor), _radius(method, factor)
+    offsets = np.arange(-radius, radius + 1)
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel /= kernel.sum()  # scipy.ndimage's normalised kernel
+    centres = [(factor // 2, 1.0)] if factor % 2 else [(factor // 2 - 1, 0.5), (factor // 2, 0.5)]
+    taps: dict[int, float] = {}
+    for centre, share in centres:
+        for offset, weight in zip(offsets, kernel, strict=True):
+            taps[centre + int(offset)] = taps.get(centre + int(offset), 0.0) + share * float(weight)
+    return sorted(taps.items())
+
+
+def _smooth_and_sample(
+    x: np.ndarray, axis: int, factor: int, halo: int, method: Method, dtype: np.dtype
+) -> np.ndarray:
+    """Smooth ``x`` along ``axis`` and sample the block centres, dropping the ``halo`` on both sides.
+
+    The same arithmetic runs in the same order for every output pixel, so a chunk (with its halo) gives
+    exactly the bits of the whole image.
+    """
+    size = (x.shape[axis] - 2 * halo) // factor
+    out: np.ndarray | None = None
+    scratch = None
+    for offset, weight in _sampling_taps(method, factor):
+        start = halo + offset
+        view = x[(slice(None),) * axis + (slice(start, start + factor * (size - 1) + 1, factor),)]
+        if out is None:
+            out = np.multiply(view, dtype.type(weight), dtype=dtype)
+            scratch = np.empty_like(out)
+        else:
+            np.multiply(view, dtype.type(weight), out=scratch, dtype=dtype)
+            np.add(out, scratch, out=out)
+    assert out is not None
+    return out
 
 
 _METHODS: dict[Methods, Method] = {
