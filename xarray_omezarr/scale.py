@@ -294,18 +294,15 @@ def _smooth_and_sample(
     exactly the bits of the whole image.
     """
     size = (x.shape[axis] - 2 * halo) // factor
-    out: np.ndarray | None = None
-    scratch = None
+    shape = list(x.shape)
+    shape[axis] = size
+    out = np.zeros(shape, dtype=dtype)
+    scratch = np.empty_like(out)
     for offset, weight in _sampling_taps(method, factor):
         start = halo + offset
         view = x[(slice(None),) * axis + (slice(start, start + factor * (size - 1) + 1, factor),)]
-        if out is None:
-            out = np.multiply(view, dtype.type(weight), dtype=dtype)
-            scratch = np.empty_like(out)
-        else:
-            np.multiply(view, dtype.type(weight), out=scratch, dtype=dtype)
-            np.add(out, scratch, out=out)
-    assert out is not None
+        np.multiply(view, dtype.type(weight), out=scratch, dtype=dtype)
+        np.add(out, scratch, out=out)
     return out
 
 
