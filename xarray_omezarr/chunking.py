@@ -14,12 +14,21 @@ import numpy as np
 
 from .axes import Axis
 
-__all__ = ["TARGET_CHUNK_BYTES", "TARGET_SHARD_BYTES", "default_chunks", "default_shards"]
+__all__ = [
+    "TARGET_CHUNK_BYTES",
+    "TARGET_SHARD_BYTES",
+    "TARGET_WRITE_UNIT_BYTES",
+    "default_chunks",
+    "default_shards",
+    "write_units",
+]
 
 TARGET_CHUNK_BYTES = 4 * 2**20
 """Upper bound of a default chunk: a few MiB, small enough for viewers, large enough for throughput."""
 TARGET_SHARD_BYTES = 64 * 2**20
 """Upper bound of an automatic shard: few objects per level, while a write task still holds one shard."""
+TARGET_WRITE_UNIT_BYTES = 16 * 2**20
+"""About how much of a level one write task computes and writes (see :func:`write_units`)."""
 _MAX_PLANE_EDGE = 1024  # 2-D tiles larger than this make viewers fetch far more than they show
 
 
@@ -72,20 +81,42 @@ def default_shards(
     >>> default_shards((1, 16, 16), (1, 20, 20), "uint8", axes_from_dims("cyx"))
     (1, 32, 32)
     """
+    return _grown(chunks, shape, dtype, axes, TARGET_SHARD_BYTES)
+
+
+def write_units(
+    objects: Sequence[int], shape: Sequence[int], dtype: Any, axes: Sequence[Axis]
+) -> tuple[int, ...]:
+    """The block one write task handles: whole stored objects (chunks or shards), about 16 MiB.
+
+    Every task costs the scheduler and zarr a fixed amount of Python work, which holds the GIL; tasks of a
+    few stored chunks each spread that over more bytes, while a few of them in flight still hold little
+    memory. A unit is never cut inside a stored object, so no two tasks write to the same object.
+
+    Examples
+    --------
+    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> write_units((1, 16, 256, 256), (2, 64, 2048, 2048), "uint16", axes_from_dims("czyx"))
+    (1, 32, 512, 512)
+    """
+    return _grown(objects, shape, dtype, axes, TARGET_WRITE_UNIT_BYTES)
+
+
+def _grown(
+    block: Sequence[int], shape: Sequence[int], dtype: Any, axes: Sequence[Axis], target: int
+) -> tuple[int, ...]:
+    """``block`` doubled over the space axes in turn (x, y, z) while it stays within ``target`` bytes."""
     itemsize = np.dtype(dtype).itemsize
-    shards = [int(c) for c in chunks]
-    limit = [-(-int(n) // int(c)) * int(c) for n, c in zip(shape, chunks, strict=True)]
+    grown = [int(b) for b in block]
+    limit = [-(-int(n) // int(b)) * int(b) for n, b in zip(shape, block, strict=True)]
     space = [i for i, a in enumerate(axes) if a.type == "space"] or list(range(len(shape)))
     grew = True
     while grew:
         grew = False
         for i in reversed(space):
-            wanted = min(shards[i] * 2, limit[i])
-            wanted -= wanted % chunks[i]
-            if (
-                wanted > shards[i]
-                and math.prod(shards) // shards[i] * wanted * itemsize <= TARGET_SHARD_BYTES
-            ):
-                shards[i] = wanted
+            wanted = min(grown[i] * 2, limit[i])
+            wanted -= wanted % block[i]
+            if wanted > grown[i] and math.prod(grown) // grown[i] * wanted * itemsize <= target:
+                grown[i] = wanted
                 grew = True
-    return tuple(shards)
+    return tuple(grown)

@@ -1,43 +1,27 @@
-"""Running a write: on the caller's dask scheduler, with a progress bar when asked.
-
-Writes are dask graphs whose tasks mostly encode a chunk and then wait for the file or object store to
-take it. Under dask's default thread pool (one thread per core), a core sits idle whenever its
-thread waits on I/O; a few more threads than cores keep both encoding and writing busy. Any scheduler
-the caller chose (``dask.config.set(scheduler=...)``, ``num_workers=...``, or a ``dask.distributed``
-client) is used as it is.
-"""
+"""Running a write on the caller's dask scheduler (threads, processes or a distributed client), with a
+progress bar when asked."""
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
 __all__ = ["compute", "distributed_client"]
 
-_THREADS_PER_CORE = 2
-
 
 def distributed_client() -> Any | None:
-    """The active ``dask.distributed`` client, or ``None`` (also when distributed is not installed)."""
+    """The ``dask.distributed`` client that dask would compute on now, or ``None``.
+
+    ``None`` also when distributed is not installed, or when ``dask.config.set(scheduler=...)`` chose
+    another scheduler over an existing client.
+    """
     if "distributed" not in sys.modules:  # a client exists only once distributed was imported
         return None
-    from distributed import get_client
-
-    try:
-        return get_client()
-    except ValueError:  # no client
-        return None
-
-
-def _scheduler_options() -> dict[str, Any]:
-    import dask
-    import dask.threaded
     from dask.base import get_scheduler
+    from distributed import Client
 
-    if get_scheduler() is dask.threaded.get and dask.config.get("num_workers", None) is None:
-        return {"num_workers": _THREADS_PER_CORE * (os.cpu_count() or 1)}
-    return {}
+    client = getattr(get_scheduler(), "__self__", None)  # the default client's bound ``get``
+    return client if isinstance(client, Client) else None
 
 
 def compute(work: Any, *, progress: bool = False) -> Any:
@@ -61,8 +45,8 @@ def compute(work: Any, *, progress: bool = False) -> Any:
             show_progress(future)
         return future.result()
     if not progress:
-        return work.compute(**_scheduler_options())
+        return work.compute()
     from dask.diagnostics import ProgressBar
 
     with ProgressBar():
-        return work.compute(**_scheduler_options())
+        return work.compute()

@@ -159,6 +159,7 @@ def build_pyramid(
     geometry: Sequence[LinearAxis],
     factors: Sequence[tuple[int, ...]],
     method: Methods | str | None = Methods.RESIZE,
+    chunks: Sequence[tuple[int, ...]] | None = None,
 ) -> list[Level]:
     """Compute every level, each from the nearest finer level it can be derived from.
 
@@ -172,6 +173,9 @@ def build_pyramid(
         Cumulative factors per level, as :func:`pyramid_factors` returns them (level 0 first).
     method
         A :class:`~xarray_omezarr.scale.Methods` member or its name.
+    chunks
+        Dask chunks per level (dask input): each level is rechunked to them as soon as it is computed, so
+        the next level is computed from blocks as large as the ones written, not from ever smaller ones.
 
     Examples
     --------
@@ -181,10 +185,17 @@ def build_pyramid(
     ((2, 3), LinearAxis(scale=2.0, translation=0.5))
     """
     spec = get_method(method)
-    levels = [Level(data, tuple(geometry), tuple(factors[0]))]
-    for target in factors[1:]:
+
+    def chunked(array: Any, index: int) -> Any:
+        if chunks is None or not hasattr(array, "dask"):
+            return array
+        return array.rechunk(chunks[index])
+
+    levels = [Level(chunked(data, 0), tuple(geometry), tuple(factors[0]))]
+    for index, target in enumerate(factors[1:], start=1):
         source = levels[_source_level([lv.factors for lv in levels], target)]
         relative = tuple(t // f for f, t in zip(source.factors, target, strict=True))
         array = _downsample(source.data, relative, spec.name) if any(r > 1 for r in relative) else source.data
-        levels.append(Level(array, level_geometry(levels[0].geometry, target, spec.name), tuple(target)))
+        geometry_k = level_geometry(levels[0].geometry, target, spec.name)
+        levels.append(Level(chunked(array, index), geometry_k, tuple(target)))
     return levels

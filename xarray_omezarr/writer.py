@@ -19,14 +19,14 @@ import os
 import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import zarr
 
 from . import execution
 from .axes import Axis, validate_axes
-from .chunking import default_chunks, default_shards
+from .chunking import default_chunks, default_shards, write_units
 from .format import Format, as_format, format_from_version, ome_attributes, version_of
 from .image import DEFAULT_NAME, AxesLike, ImageDescription, describe_image, parse_axes
 from .label_spec import check_label_dtype, check_label_name, image_label_metadata
@@ -159,6 +159,39 @@ def _storage_options_per_level(storage_options: StorageOptions, count: int) -> l
     return options
 
 
+def _as_zarr3_codecs(compressors: Any) -> Any:
+    """numcodecs codecs (as ome-zarr-py users pass them) as their Zarr v3 equivalents; others as they are."""
+    import numcodecs
+    import numcodecs.zarr3
+    from numcodecs.abc import Codec
+
+    def convert(codec: Any) -> Any:
+        if not isinstance(codec, Codec):
+            return codec
+        if isinstance(codec, numcodecs.Blosc):
+            shuffles: dict[int, Literal["noshuffle", "shuffle", "bitshuffle"]] = {
+                0: "noshuffle",
+                1: "shuffle",
+                2: "bitshuffle",
+            }
+            shuffle = shuffles.get(codec.shuffle, "shuffle")
+            return zarr.codecs.BloscCodec(
+                cname=codec.cname, clevel=codec.clevel, shuffle=shuffle, blocksize=codec.blocksize
+            )
+        if isinstance(codec, numcodecs.Zstd):
+            return zarr.codecs.ZstdCodec(level=codec.level)
+        if isinstance(codec, numcodecs.GZip):
+            return zarr.codecs.GzipCodec(level=codec.level)
+        config = {k: v for k, v in codec.get_config().items() if k != "id"}
+        return getattr(numcodecs.zarr3, type(codec).__name__)(**config)
+
+    if compressors is None or isinstance(compressors, str | Mapping):
+        return compressors
+    if isinstance(compressors, Sequence):
+        return [convert(c) for c in compressors]
+    return convert(compressors)
+
+
 def _clipped(chunks: Sequence[int], shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(min(int(c), max(1, int(n))) for c, n in zip(chunks, shape, strict=True))
 
@@ -217,6 +250,13 @@ def _array_options(
         if reserved in options:
             raise ValueError(f"storage_options may not set {reserved!r}; the writer sets it from the image")
     options.setdefault("fill_value", 0)
+    if "compressor" in options:  # the seed's (Zarr v2) name: zarr takes it for v2 arrays only
+        if "compressors" in options:
+            raise ValueError("storage_options names both 'compressor' and 'compressors'; give one")
+        options["compressors"] = options.pop("compressor")
+    options.setdefault("compressors", fmt.default_compressors())
+    if fmt.zarr_format == 3:
+        options["compressors"] = _as_zarr3_codecs(options["compressors"])
     return {"chunks": chunks, "shards": shards, **options}
 
 
@@ -343,6 +383,19 @@ def _windows_from_data(
 def _as_array(level: Any) -> Any:
     """The numpy or dask array inside a DataArray (or the array itself)."""
     return level.data if hasattr(level, "dims") and hasattr(level, "coords") else level
+
+
+def _write_ready(level: Any, objects: tuple[int, ...], axes: Sequence[Axis]) -> Any:
+    """``level`` as dask blocks that each cover whole stored ``objects`` (chunks or shards).
+
+    Blocks that already do are kept; anything else is cut into :func:`write_units`.
+    """
+    if hasattr(level, "dask") and all(
+        all(c % o == 0 for c in block_sizes[:-1])
+        for block_sizes, o in zip(level.chunks, objects, strict=True)
+    ):
+        return level
+    return _to_dask(level, write_units(objects, level.shape, level.dtype, axes))
 
 
 def _to_dask(array: Any, chunks: tuple[int, ...]) -> Any:
@@ -540,7 +593,7 @@ def _write_multiscale(
     _refuse_existing(target, paths, mode)
     arrays = create_arrays(target)
     sources = [
-        _to_dask(level, option["shards"] or option["chunks"])
+        _write_ready(level, option["shards"] or option["chunks"], parsed)
         for level, option in zip(pyramid, options, strict=True)
     ]
 
@@ -625,8 +678,15 @@ def _pyramid(
     factors = pyramid_factors(
         scale_factors, description.axes, data.shape, method, description.geometry, level0["chunks"]
     )
-    dask_data = _to_dask(data, level0["shards"] or level0["chunks"])
-    return description, build_pyramid(dask_data, description.geometry, factors, method)
+    spec = get_method(method)
+    per_level = _storage_options_per_level(storage_options, len(factors))
+    units = []
+    for index, (options, level_factors) in enumerate(zip(per_level, factors, strict=True)):
+        shape = tuple(spec.size(n, f) for n, f in zip(data.shape, level_factors, strict=True))
+        stored = _array_options(options, shape, data.dtype, description.axes, fmt, index)
+        units.append(write_units(stored["shards"] or stored["chunks"], shape, data.dtype, description.axes))
+    dask_data = _to_dask(data, units[0])
+    return description, build_pyramid(dask_data, description.geometry, factors, method, chunks=units)
 
 
 def write_image(
