@@ -93,7 +93,7 @@ def codec_object(name: str) -> Any:
     return {
         "zstd": ZstdCodec(level=0),  # zarr's default
         "blosc-lz4": BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"),
-        "blosc-zstd": BloscCodec(cname="zstd", clevel=3, shuffle="shuffle"),
+        "blosc-zstd": BloscCodec(cname="zstd", clevel=1, shuffle="shuffle"),  # our default
         "none": None,
     }[name]
 

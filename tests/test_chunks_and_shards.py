@@ -164,3 +164,34 @@ def test_every_chunk_or_shard_is_written_once_whatever_the_input_chunks(
     )
     assert len(writes) <= expected_objects  # empty chunks may be skipped, but nothing extra is written
     np.testing.assert_array_equal(group["0"][...], image.values)
+
+
+# --- 4. chunks of zeros --------------------------------------------------------------------------------
+
+
+def _chunk_files(root: Any) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.name != "zarr.json"
+    }
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "float32", "bool"])
+def test_chunks_holding_only_zeros_are_left_out_as_zarr_leaves_them_out(tmp_path, dtype):
+    data = np.zeros((2, 96, 80), dtype=dtype)
+    data[0, 5:9, 70:75] = 1  # one chunk of one block
+    data[1, 40:90, :] = 1  # whole blocks
+    if dtype == "float32":
+        data[0, 60, 3] = -0.0  # equal to the fill value, as zarr compares
+        data[1, 0, 0] = np.nan  # not equal to it
+    image = xr.DataArray(da.from_array(data, chunks=(1, 64, 64)), dims=("c", "y", "x"), name="img")
+    path = tmp_path / "sparse.ome.zarr"
+    options = {"chunks": (1, 16, 16), "compressors": ZstdCodec(level=1)}
+    image.omezarr.to_zarr(path, scale_factors=(), storage_options=options)
+    plain = zarr.create_array(tmp_path / "plain.zarr", shape=data.shape, dtype=dtype, fill_value=0, **options)
+    plain[...] = data
+    ours = _chunk_files(path / "0")
+    assert ours == _chunk_files(tmp_path / "plain.zarr")
+    assert 0 < len(ours) < 2 * 6 * 5
+    np.testing.assert_array_equal(xr.open_dataset(path, engine="omezarr")["img"].values, data)

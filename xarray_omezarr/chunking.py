@@ -27,7 +27,7 @@ TARGET_CHUNK_BYTES = 4 * 2**20
 """Upper bound of a default chunk: a few MiB, small enough for viewers, large enough for throughput."""
 TARGET_SHARD_BYTES = 64 * 2**20
 """Upper bound of an automatic shard: few objects per level, while a write task still holds one shard."""
-TARGET_WRITE_UNIT_BYTES = 16 * 2**20
+TARGET_WRITE_UNIT_BYTES = 4 * 2**20
 """About how much of a level one write task computes and writes (see :func:`write_units`)."""
 _MAX_PLANE_EDGE = 1024  # 2-D tiles larger than this make viewers fetch far more than they show
 
@@ -87,7 +87,7 @@ def default_shards(
 def write_units(
     objects: Sequence[int], shape: Sequence[int], dtype: Any, axes: Sequence[Axis]
 ) -> tuple[int, ...]:
-    """The block one write task handles: whole stored objects (chunks or shards), about 16 MiB.
+    """The block one write task handles: whole stored objects (chunks or shards), about 4 MiB.
 
     Every task costs the scheduler and zarr a fixed amount of Python work, which holds the GIL; tasks of a
     few stored chunks each spread that over more bytes, while a few of them in flight still hold little
@@ -97,7 +97,7 @@ def write_units(
     --------
     >>> from xarray_omezarr.axes import axes_from_dims
     >>> write_units((1, 16, 256, 256), (2, 64, 2048, 2048), "uint16", axes_from_dims("czyx"))
-    (1, 32, 512, 512)
+    (1, 16, 256, 512)
     """
     return _grown(objects, shape, dtype, axes, TARGET_WRITE_UNIT_BYTES)
 

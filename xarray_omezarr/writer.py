@@ -26,6 +26,7 @@ import zarr
 
 from . import execution
 from .axes import Axis, validate_axes
+from .blockwrite import write_target
 from .chunking import default_chunks, default_shards, write_units
 from .format import Format, as_format, format_from_version, ome_attributes, version_of
 from .image import DEFAULT_NAME, AxesLike, ImageDescription, describe_image, parse_axes
@@ -646,7 +647,8 @@ def _store_then(
     import dask
     import dask.array as da
 
-    stored = da.store(sources, arrays, lock=False, compute=False, return_stored=False)  # type: ignore[arg-type]
+    targets = [write_target(array) for array in arrays]
+    stored = da.store(sources, targets, lock=False, compute=False, return_stored=False)  # type: ignore[arg-type]
     done = dask.delayed(finish, pure=False)(stored)
     if compute:
         execution.compute(done, progress=progress)

@@ -1,0 +1,83 @@
+"""Writing dask blocks into zarr arrays, leaving chunks that hold only the fill value unwritten.
+
+Zarr skips such chunks too (``write_empty_chunks=False``), but it finds them by comparing every chunk with
+its fill value through a broadcast and a temporary array of booleans, which costs about a tenth of a
+write's time on 2 cores. Here a block is checked chunk by chunk with ``ndarray.any()`` on its bits (no
+temporary), and written in one call when no chunk is empty, the usual case for images; the store that
+results is the one zarr would write.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import zarr
+
+__all__ = ["SkipEmptyChunks", "write_target"]
+
+
+class SkipEmptyChunks:
+    """A ``da.store`` target that writes a block's chunks unless all their bits are zero.
+
+    Parameters
+    ----------
+    array
+        An unsharded zarr array whose fill value is zero; blocks given to it cover whole chunks (the last
+        chunk along an axis may be partial).
+
+    Examples
+    --------
+    >>> array = zarr.create_array(zarr.storage.MemoryStore(), shape=(4, 4), chunks=(2, 2), dtype="u1")
+    >>> block = np.zeros((4, 4), "u1")
+    >>> block[0, 0] = 7
+    >>> SkipEmptyChunks(array)[0:4, 0:4] = block
+    >>> sorted(k for k in array.store_path.store._store_dict if k.startswith("c/"))
+    ['c/0/0']
+    """
+
+    def __init__(self, array: zarr.Array) -> None:
+        # each chunk is checked here, so zarr need not compare it again
+        self.array = array.with_config({"write_empty_chunks": True})
+
+    def __setitem__(self, region: tuple[slice, ...], block: Any) -> None:
+        block = np.asarray(block)
+        pieces = list(_chunk_pieces(region, self.array.chunks, self.array.shape))
+        filled = [(where, piece) for where, piece in pieces if _has_set_bits(block[piece])]
+        if len(filled) == len(pieces):
+            self.array[region] = block
+            return
+        for where, piece in filled:
+            self.array[where] = block[piece]
+
+
+def _has_set_bits(values: np.ndarray) -> bool:
+    """Whether any value differs from all-zero bits: as zarr compares, -0.0 is not the fill value 0."""
+    return bool(values.view(np.dtype(f"u{values.dtype.itemsize}")).any())
+
+
+def _chunk_pieces(region: tuple[slice, ...], chunks: tuple[int, ...], shape: tuple[int, ...]) -> Any:
+    """Each chunk inside ``region``: its place in the array and in the block."""
+    ranges = []
+    for s, c, n in zip(region, chunks, shape, strict=True):
+        start, stop = s.start or 0, n if s.stop is None else s.stop
+        ranges.append([(i, min(i + c, stop)) for i in range(start, stop, c)])
+    for bounds in itertools.product(*ranges):
+        where = tuple(slice(a, b) for a, b in bounds)
+        piece = tuple(
+            slice(a - (s.start or 0), b - (s.start or 0)) for (a, b), s in zip(bounds, region, strict=True)
+        )
+        yield where, piece
+
+
+def write_target(array: zarr.Array) -> Any:
+    """What ``da.store`` writes ``array`` through: :class:`SkipEmptyChunks` where it applies, else ``array``.
+
+    It applies to unsharded arrays with a zero fill value that skip empty chunks (zarr's default); shards
+    are written whole, and zarr's sharding codec leaves out their empty inner chunks itself.
+    """
+    fill = array.fill_value
+    if array.shards is None and not array.config.write_empty_chunks and fill is not None and not np.any(fill):
+        return SkipEmptyChunks(array)
+    return array
