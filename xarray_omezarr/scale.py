@@ -133,6 +133,9 @@ def _blocks(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
     return x.reshape(shape)
 
 
+_FLOAT32_EXACT_COUNT = 64
+
+
 def _sum_dtype(dtype: np.dtype, count: int) -> np.dtype:
     """An accumulator that holds the sum of ``count`` values of ``dtype`` exactly (floats: in float64)."""
     if dtype.kind in "bu" and dtype.itemsize <= 2 and count <= 2**16:
@@ -175,8 +178,15 @@ def _block_mean(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
             axes = tuple(range(1, blocks.ndim, 2))
             return _cast_back(np.nanmean(blocks, axis=axes, dtype=np.float64), x.dtype)
     # integer sums are exact, and float sums are taken in float64; one division rounds once
-    mean = np.divide(_block_sum(x, factors), math.prod(factors), dtype=np.float64)
-    return _cast_back(mean, x.dtype)
+    count = math.prod(factors)
+    total = _block_sum(x, factors)
+    if x.dtype.kind in "iu" and x.dtype.itemsize <= 2 and count <= _FLOAT32_EXACT_COUNT:
+        # float32 holds these sums exactly, and its rounding error (at most 2**-8 near 65535) is smaller
+        # than the distance 1 / count of any mean from a half, so rounding to nearest is exact. A mean
+        # lies within the input's range: no clipping.
+        mean = np.divide(total, count, dtype=np.float32)
+        return np.rint(mean, out=mean).astype(x.dtype)
+    return _cast_back(np.divide(total, count, dtype=np.float64), x.dtype)
 
 
 def _block_mode(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
