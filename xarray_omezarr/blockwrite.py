@@ -24,8 +24,9 @@ class SkipEmptyChunks:
     Parameters
     ----------
     array
-        An unsharded zarr array whose fill value is zero; blocks given to it cover whole chunks (the last
-        chunk along an axis may be partial).
+        A newly created, unsharded zarr array whose fill value is zero; blocks given to it cover whole
+        chunks (the last chunk along an axis may be partial). Where zarr deletes an existing chunk that
+        becomes empty, this leaves it: the writer only ever writes into arrays it has just created.
 
     Examples
     --------
