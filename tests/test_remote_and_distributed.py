@@ -339,6 +339,12 @@ def test_obstore_store(s3, tmp_path):
     image.omezarr.to_zarr(local, scale_factors=(2, 4), method="local_mean")
     xr.testing.assert_identical(ds, xr.open_dataset(local, engine="omezarr"))
     assert_same_store(s3_objects(s3.filesystem(), f"{BUCKET}/{name}"), local_files(local))
+    # and read back through the obstore store itself
+    xr.testing.assert_identical(xr.open_dataset(store, engine="omezarr"), ds)
+    tree = xr.open_datatree(store, engine="omezarr")
+    np.testing.assert_array_equal(
+        tree["1"].dataset["image"].values, xr.open_dataset(local, engine="omezarr", level=1)["image"].values
+    )
 
 
 def test_writer_write_image_to_fsspec_store(s3, tmp_path):

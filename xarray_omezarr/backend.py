@@ -28,6 +28,7 @@ from .reader import (
     safe_relative_path,
     well_fields,
 )
+from .stores import is_obstore
 
 __all__ = [
     "OmeZarrBackendArray",
@@ -58,11 +59,13 @@ class OmeZarrBackendArray(BackendArray):
 
 
 def open_group(filename_or_obj: Any, storage_options: dict[str, Any] | None = None) -> zarr.Group:
-    """Open the zarr group at a path, URL, store or group, read-only."""
+    """Open the zarr group at a path, URL, zarr store, obstore store or group, read-only."""
     if isinstance(filename_or_obj, zarr.Group):
         return filename_or_obj
     if isinstance(filename_or_obj, os.PathLike):
         filename_or_obj = os.fspath(filename_or_obj)
+    if is_obstore(filename_or_obj):
+        filename_or_obj = zarr.storage.ObjectStore(filename_or_obj, read_only=True)
     try:
         return zarr.open_group(store=filename_or_obj, mode="r", storage_options=storage_options)
     except (FileNotFoundError, zarr.errors.GroupNotFoundError):

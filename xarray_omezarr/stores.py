@@ -14,7 +14,7 @@ from typing import Any
 
 import zarr
 
-__all__ = ["is_url", "resolve_store", "split_storage_options"]
+__all__ = ["is_obstore", "is_url", "resolve_store", "split_storage_options"]
 
 
 def is_url(store: Any) -> bool:
@@ -28,7 +28,8 @@ def is_url(store: Any) -> bool:
     return isinstance(store, str) and "://" in store
 
 
-def _is_obstore(store: Any) -> bool:
+def is_obstore(store: Any) -> bool:
+    """Whether ``store`` is an ``obstore`` store (``obstore.store.S3Store``...), which zarr wraps."""
     return type(store).__module__.split(".")[0] == "obstore"
 
 
@@ -66,7 +67,7 @@ def resolve_store(store: Any, filesystem_options: Mapping[str, Any] | None = Non
             "filesystem options apply to URLs such as 's3://bucket/image.ome.zarr'; for "
             f"{type(store).__name__} targets, configure the store itself"
         )
-    if _is_obstore(store):
+    if is_obstore(store):
         return zarr.storage.ObjectStore(store)
     if isinstance(store, os.PathLike):
         return os.fspath(store)
