@@ -503,6 +503,18 @@ def test_distributed_numpy_input(cluster_client, tmp_path):
     assert_same_store(local_files(path), expected)
 
 
+def test_a_memory_store_is_refused_on_a_cluster_of_processes(cluster_client):
+    store = zarr.storage.MemoryStore()
+    with (
+        cluster_client.as_current(),
+        pytest.raises(ValueError, match="MemoryStore, which lives in this process"),
+    ):
+        lazy_image().omezarr.to_zarr(store, scale_factors=(2,))
+    assert not dict(store._store_dict)  # nothing was written
+    lazy_image().omezarr.to_zarr(store, scale_factors=(2,))  # without the cluster it works
+    np.testing.assert_array_equal(zarr.open_group(store, mode="r")["0"][...], lazy_image().values)
+
+
 # --------------------------------------------------------------------------------------------
 # Progress bars on the local scheduler
 # --------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-__all__ = ["compute", "distributed_client"]
+__all__ = ["compute", "distributed_client", "workers_share_this_process"]
 
 
 def distributed_client() -> Any | None:
@@ -22,6 +22,13 @@ def distributed_client() -> Any | None:
 
     client = getattr(get_scheduler(), "__self__", None)  # the default client's bound ``get``
     return client if isinstance(client, Client) else None
+
+
+def workers_share_this_process(client: Any) -> bool:
+    """Whether every worker of ``client`` runs in this process (a cluster of threads)."""
+    import os
+
+    return all(pid == os.getpid() for pid in client.run(os.getpid).values())
 
 
 def compute(work: Any, *, progress: bool = False) -> Any:

@@ -589,6 +589,9 @@ def _write_multiscale(
     except (TypeError, ValueError) as error:
         raise ValueError(f"zarr cannot create the arrays with these settings: {error}") from error
 
+    if compute:
+        _refuse_memory_store_on_a_cluster(group)
+
     # everything is checked: now, and only now, touch the store
     target, fmt = check_group_fmt(group, fmt, mode=mode if not isinstance(group, zarr.Group) else "a")
     _refuse_existing(target, paths, mode)
@@ -628,6 +631,20 @@ def _check_datasets(datasets: Sequence[Mapping[str, Any]], axes: Sequence[Axis])
                 f"'translation' after it; got {kinds}"
             )
         parse_transforms(transforms, len(axes), f"dataset {path!r}")
+
+
+def _refuse_memory_store_on_a_cluster(group: GroupLike) -> None:
+    """A MemoryStore lives in this process: workers in other processes would write into copies of it."""
+    store = group.store if isinstance(group, zarr.Group) else getattr(group, "store", group)
+    if not isinstance(store, zarr.storage.MemoryStore):
+        return
+    client = execution.distributed_client()
+    if client is not None and not execution.workers_share_this_process(client):
+        raise ValueError(
+            "the target is a zarr MemoryStore, which lives in this process, while the dask.distributed "
+            "workers run in other processes: their writes would be lost. Write to a path, URL or object "
+            "store, or outside the cluster (nothing was written)"
+        )
 
 
 def _refuse_existing(group: zarr.Group, paths: Sequence[str], mode: str) -> None:
