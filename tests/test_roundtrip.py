@@ -9,6 +9,7 @@ import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
+import zarr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from validators import validate_store
@@ -141,3 +142,31 @@ def test_single_pixel_axis_keeps_its_scale_through_a_round_trip(tmp_path):
     read = xr.open_dataset(tmp_path / "a.ome.zarr", engine="omezarr")["image"]
     read.omezarr.to_zarr(tmp_path / "b.ome.zarr", scale_factors=())
     assert ome_json(tmp_path / "b.ome.zarr") == first
+
+
+def _windows(path) -> list[dict]:
+    return [c["window"] for c in zarr.open_group(path, mode="r").attrs["ome"]["omero"]["channels"]]
+
+
+def test_channel_windows_are_each_channels_finite_range_on_the_smallest_level(tmp_path):
+    rng = np.random.default_rng(4)
+    data = rng.normal(100, 30, (3, 300, 200)).astype("float32")
+    data[0, 5, 5], data[0, 6, 6], data[0, 7, 7] = np.nan, np.inf, -np.inf
+    data[1] = np.nan  # no finite value at all
+    image = xr.DataArray(data, dims=("c", "y", "x"), coords={"c": ["a", "b", "c"]}, name="w")
+    path = tmp_path / "w.ome.zarr"
+    # small chunks: the range is gathered over many blocks read back
+    image.omezarr.to_zarr(path, scale_factors=(), storage_options={"chunks": (1, 32, 32)})
+    finite = np.where(np.isfinite(data[0]), data[0], np.nan)
+    a, b, c = _windows(path)
+    assert (a["start"], a["end"]) == (float(np.nanmin(finite)), float(np.nanmax(finite)))
+    assert (b["start"], b["end"]) == (0.0, 0.0)
+    assert (c["start"], c["end"]) == (float(data[2].min()), float(data[2].max()))
+
+    counts = xr.DataArray((data[2:] * 10).astype("uint16"), dims=("c", "y", "x"), name="u")
+    path = tmp_path / "u.ome.zarr"
+    counts.omezarr.to_zarr(path, scale_factors=(2,), method="local_mean")
+    (window,) = _windows(path)
+    smallest = zarr.open_group(path, mode="r")["1"][...]
+    assert (window["min"], window["max"]) == (0.0, 65535.0)
+    assert (window["start"], window["end"]) == (float(smallest.min()), float(smallest.max()))

@@ -20,6 +20,7 @@ __all__ = [
     "TARGET_WRITE_UNIT_BYTES",
     "default_chunks",
     "default_shards",
+    "read_blocks",
     "write_units",
 ]
 
@@ -100,6 +101,20 @@ def write_units(
     (1, 16, 256, 512)
     """
     return _grown(objects, shape, dtype, axes, TARGET_WRITE_UNIT_BYTES)
+
+
+def read_blocks(
+    chunks: Sequence[int], shape: Sequence[int], dtype: Any, axes: Sequence[Axis]
+) -> tuple[int, ...]:
+    """Blocks of whole chunks, up to 16 MiB, for reading a level back: zarr decodes their chunks in parallel.
+
+    Examples
+    --------
+    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> read_blocks((1, 256, 256), (3, 8192, 8192), "uint16", axes_from_dims("cyx"))
+    (1, 2048, 4096)
+    """
+    return _grown(chunks, shape, dtype, axes, 4 * TARGET_WRITE_UNIT_BYTES)
 
 
 def _grown(

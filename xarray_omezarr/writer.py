@@ -27,7 +27,7 @@ import zarr
 from . import execution
 from .axes import Axis, validate_axes
 from .blockwrite import write_target
-from .chunking import default_chunks, default_shards, write_units
+from .chunking import default_chunks, default_shards, read_blocks, write_units
 from .format import Format, as_format, format_from_version, ome_attributes, version_of
 from .image import DEFAULT_NAME, AxesLike, ImageDescription, describe_image, parse_axes
 from .label_spec import check_label_dtype, check_label_name, image_label_metadata
@@ -348,29 +348,46 @@ def _checked_omero(omero: Mapping[str, Any]) -> dict[str, Any]:
     return dict(omero)
 
 
-def _windows_from_data(
-    omero: Mapping[str, Any], smallest: zarr.Array, axes: Sequence[Axis]
-) -> dict[str, Any]:
-    """Fill in missing channel windows: the dtype's range, and the data's range to display.
+def _channel_ranges(array: zarr.Array, axes: Sequence[Axis]) -> np.ndarray:
+    """The finite data range of each channel of a written level, as a ``(channels, 2)`` array.
 
-    The data range is taken from the smallest level, which costs a read of a thumbnail.
+    Read back block by block (blocks of whole chunks, up to 16 MiB, which zarr decodes in parallel), so
+    memory stays bounded whatever the level's size. A channel with no finite value gets NaN.
     """
+    channel = next((i for i, a in enumerate(axes) if a.type == "channel"), None)
+    count = array.shape[channel] if channel is not None else 1
+    lows, highs = np.full(count, np.inf), np.full(count, -np.inf)
+    step = read_blocks(array.chunks, array.shape, array.dtype, axes)
+    starts = [range(0, n, s) for n, s in zip(array.shape, step, strict=True)]
+    for corner in itertools.product(*starts):
+        region = tuple(slice(c, c + s) for c, s in zip(corner, step, strict=True))
+        block = np.asarray(array[region])
+        block = np.moveaxis(block, channel, 0) if channel is not None else block[None]
+        if block.dtype.kind == "f":
+            block = np.where(np.isfinite(block), block, np.nan)
+        over = tuple(range(1, block.ndim))
+        first = corner[channel] if channel is not None else 0
+        index = slice(first, first + block.shape[0])
+        with warnings.catch_warnings():  # a block with no finite value of a channel: NaN, which fmin skips
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lows[index] = np.fmin(lows[index], np.nanmin(block, axis=over).astype(float))
+            highs[index] = np.fmax(highs[index], np.nanmax(block, axis=over).astype(float))
+    lows[np.isinf(lows)] = np.nan
+    highs[np.isinf(highs)] = np.nan
+    return np.stack([lows, highs], axis=1)
+
+
+def _windows_from_ranges(omero: Mapping[str, Any], ranges: np.ndarray, dtype: Any) -> dict[str, Any]:
+    """Fill in missing channel windows: the dtype's range, and the data's range to display."""
     channels = [dict(c) for c in omero["channels"]]
-    if all("window" in c for c in channels):
-        return dict(omero)
-    values = np.asarray(smallest[...])
-    channel_axis = next((i for i, a in enumerate(axes) if a.type == "channel"), None)
-    per_channel = [values] if channel_axis is None else list(np.moveaxis(values, channel_axis, 0))
-    for channel, data in zip(channels, per_channel, strict=False):
+    dtype = np.dtype(dtype)
+    for channel, (low, high) in zip(channels, np.asarray(ranges, dtype=float), strict=False):
         if "window" in channel:
             continue
-        finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
-        low = float(finite.min()) if finite.size else 0.0
-        high = float(finite.max()) if finite.size else 0.0
-        if data.dtype.kind in "iu":
-            info = np.iinfo(data.dtype)
-            bounds = (float(info.min), float(info.max))
-        elif data.dtype.kind == "b":
+        low, high = (0.0, 0.0) if np.isnan(low) else (float(low), float(high))
+        if dtype.kind in "iu":
+            bounds = (float(np.iinfo(dtype).min), float(np.iinfo(dtype).max))
+        elif dtype.kind == "b":
             bounds = (0.0, 1.0)
         else:
             bounds = (low, high)
@@ -603,8 +620,10 @@ def _write_multiscale(
 
     def finish(*_: Any) -> None:
         meta = dict(metadata)
-        if meta.get("omero") is not None:
-            meta["omero"] = _windows_from_data(meta["omero"], arrays[-1], parsed)
+        if omero is not None and not all("window" in c for c in omero["channels"]):
+            # from the smallest level, read back: a thumbnail's worth of reading for a pyramid
+            ranges = _channel_ranges(arrays[-1], parsed)
+            meta["omero"] = _windows_from_ranges(omero, ranges, arrays[-1].dtype)
         write_multiscales_metadata(target, datasets, fmt=fmt, axes=parsed, name=name, **meta)
         if after is not None:
             after()
