@@ -1,5 +1,8 @@
-"""Running a write on the caller's dask scheduler (threads, processes or a distributed client), with a
-progress bar when asked."""
+"""Running a write on the caller's dask scheduler, with a progress bar when asked.
+
+The scheduler is whatever dask would use now: its threads, ``dask.config.set(scheduler=...)``, or a
+``dask.distributed`` client.
+"""
 
 from __future__ import annotations
 
