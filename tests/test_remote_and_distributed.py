@@ -423,6 +423,16 @@ def write_locally(image: xr.DataArray, path: Path, **options: Any) -> dict[str, 
     return local_files(path)
 
 
+def write_on_cluster(client: Any, image: xr.DataArray, path: Path, **options: Any) -> dict[str, bytes]:
+    """Write ``image`` with ``client`` current, check that tasks ran on the cluster, return the files."""
+    from distributed import get_task_stream
+
+    with client.as_current(), get_task_stream(client) as tasks:
+        image.omezarr.to_zarr(path, **options)
+    assert tasks.data, "nothing ran on the cluster"
+    return local_files(path)
+
+
 def test_client_is_current_only_where_asked(cluster_client):
     from distributed import get_client
 
@@ -437,17 +447,12 @@ def test_client_is_current_only_where_asked(cluster_client):
 
 @pytest.mark.parametrize("method", ["local_mean", "resize"])
 def test_distributed_write_is_byte_identical(cluster_client, tmp_path, method):
-    from distributed import get_task_stream
-
     image = lazy_image()
     options = {"scale_factors": (2, 4), "method": method, "version": "0.5"}
     expected = write_locally(image, tmp_path / "local.ome.zarr", **options)
 
     path = tmp_path / "cluster.ome.zarr"
-    with cluster_client.as_current(), get_task_stream(cluster_client) as tasks:
-        image.omezarr.to_zarr(path, **options)
-    assert tasks.data, "nothing ran on the cluster"
-    assert_same_store(local_files(path), expected)
+    assert_same_store(write_on_cluster(cluster_client, image, path, **options), expected)
     validate_store(path)
     read = xr.open_dataset(path, engine="omezarr")["image"]
     np.testing.assert_array_equal(read.values, image.values)
@@ -473,34 +478,25 @@ def test_distributed_delayed_write(cluster_client, tmp_path):
 
 
 def test_distributed_write_with_progress(cluster_client, tmp_path, capsys):
-    from distributed import get_task_stream
-
     image = lazy_image()
     options = {"scale_factors": (2,), "method": "local_mean", "version": "0.5"}
     expected = write_locally(image, tmp_path / "local.ome.zarr", **options)
 
-    path = tmp_path / "cluster.ome.zarr"
     capsys.readouterr()
-    with cluster_client.as_current(), get_task_stream(cluster_client) as tasks:
-        image.omezarr.to_zarr(path, progress=True, **options)
-    assert tasks.data, "nothing ran on the cluster"
-    assert_same_store(local_files(path), expected)
+    written = write_on_cluster(cluster_client, image, tmp_path / "cluster.ome.zarr", progress=True, **options)
+    assert_same_store(written, expected)
     _assert_progress_bar(capsys.readouterr().out)  # distributed's text bar
 
 
 def test_distributed_numpy_input(cluster_client, tmp_path):
-    from distributed import get_task_stream
-
     image = lazy_image().isel(z=slice(0, 4), y=slice(0, 128), x=slice(0, 96)).compute()
     assert isinstance(image.data, np.ndarray)
     options = {"scale_factors": (2, 4), "method": "local_mean", "version": "0.5"}
     expected = write_locally(image, tmp_path / "local.ome.zarr", **options)
 
-    path = tmp_path / "cluster.ome.zarr"
-    with cluster_client.as_current(), get_task_stream(cluster_client) as tasks:
-        image.omezarr.to_zarr(path, **options)
-    assert tasks.data, "nothing ran on the cluster"
-    assert_same_store(local_files(path), expected)
+    assert_same_store(
+        write_on_cluster(cluster_client, image, tmp_path / "cluster.ome.zarr", **options), expected
+    )
 
 
 def test_a_memory_store_is_refused_on_a_cluster_of_processes(cluster_client):

@@ -20,7 +20,7 @@ from .labels import to_zarr_label as _to_zarr_label
 from .plate import PLATE_DIMS, write_plate
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry, pyramid_factors
 from .scale import Methods, get_method
-from .stores import resolve_store, split_storage_options
+from .stores import resolve_target
 from .writer import StorageOptions, write_image
 
 __all__ = ["dataset_labels", "image_variable", "pyramid", "to_zarr", "to_zarr_label"]
@@ -124,8 +124,7 @@ def to_zarr(
     []
     """
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
-    storage_options, url_options = split_storage_options(store, storage_options)
-    store = resolve_store(store, {**url_options, **(filesystem_options or {})})
+    store, storage_options = resolve_target(store, storage_options, filesystem_options)
     if all(d in image.dims for d in PLATE_DIMS):
         if not compute:
             raise ValueError(

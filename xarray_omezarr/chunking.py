@@ -47,22 +47,9 @@ def default_chunks(shape: Sequence[int], dtype: Any, axes: Sequence[Axis]) -> tu
     >>> default_chunks((10, 20), "uint8", axes_from_dims("yx"))
     (10, 20)
     """
-    itemsize = np.dtype(dtype).itemsize
-    chunks = [1] * len(shape)
-    space = [i for i, a in enumerate(axes) if a.type == "space"] or list(range(len(shape)))
-    cap = {i: _MAX_PLANE_EDGE if len(space) == 2 else shape[i] for i in space}
-    grew = True
-    while grew:
-        grew = False
-        for i in reversed(space):
-            wanted = min(chunks[i] * 2, shape[i], cap[i])
-            if (
-                wanted > chunks[i]
-                and math.prod(chunks) // chunks[i] * wanted * itemsize <= TARGET_CHUNK_BYTES
-            ):
-                chunks[i] = wanted
-                grew = True
-    return tuple(max(1, c) for c in chunks)
+    grown_axes = sum(a.type == "space" for a in axes) or len(shape)  # as _grown picks them
+    edge = _MAX_PLANE_EDGE if grown_axes == 2 else None
+    return _grown([1] * len(shape), shape, dtype, axes, TARGET_CHUNK_BYTES, edge)
 
 
 def default_shards(
@@ -118,13 +105,23 @@ def read_blocks(
 
 
 def _grown(
-    block: Sequence[int], shape: Sequence[int], dtype: Any, axes: Sequence[Axis], target: int
+    block: Sequence[int],
+    shape: Sequence[int],
+    dtype: Any,
+    axes: Sequence[Axis],
+    target: int,
+    edge: int | None = None,
 ) -> tuple[int, ...]:
-    """``block`` doubled over the space axes in turn (x, y, z) while it stays within ``target`` bytes."""
+    """``block`` doubled over the space axes in turn (x, y, z) while it stays within ``target`` bytes.
+
+    Never beyond the array rounded up to whole blocks, nor beyond ``edge`` along a space axis.
+    """
     itemsize = np.dtype(dtype).itemsize
     grown = [int(b) for b in block]
     limit = [-(-int(n) // int(b)) * int(b) for n, b in zip(shape, block, strict=True)]
     space = [i for i, a in enumerate(axes) if a.type == "space"] or list(range(len(shape)))
+    if edge is not None:
+        limit = [min(n, edge) if i in space else n for i, n in enumerate(limit)]
     grew = True
     while grew:
         grew = False

@@ -21,7 +21,7 @@ from .image import describe_image
 from .label_spec import check_label_dtype, check_label_name, image_label_metadata
 from .reader import open_multiscale
 from .scale import Methods, check_label_method
-from .stores import resolve_store, split_storage_options
+from .stores import resolve_target
 from .transforms import LinearAxis
 from .writer import StorageOptions, check_format, open_existing_group, write_labels
 
@@ -233,8 +233,8 @@ def to_zarr_label(
     >>> to_zarr_label(xr.DataArray(np.ones((8, 8), "uint8"), dims=("y", "x")), store, "cells")
     []
     """
-    storage_options, url_options = split_storage_options(store, storage_options)
-    group = open_existing_group(resolve_store(store, {**url_options, **(filesystem_options or {})}))
+    store, storage_options = resolve_target(store, storage_options, filesystem_options)
+    group = open_existing_group(store)
     return write_label_on(
         label,
         group,

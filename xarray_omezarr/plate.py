@@ -20,7 +20,6 @@ from .format import as_format
 from .plate_spec import check_names, plate_metadata, well_metadata
 from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors
 from .scale import Methods
-from .stores import resolve_store
 from .writer import StorageOptions, check_group_fmt, write_plate_metadata, write_well_metadata
 
 __all__ = ["PLATE_DIMS", "plate_fields", "write_plate"]
@@ -207,7 +206,7 @@ def write_plate(
             write_field(entry, zarr.storage.MemoryStore(), compute=False)
 
     # everything is checked: write field by field, then the wells, then the plate
-    root, fmt = check_group_fmt(resolve_store(store), fmt, mode=mode)
+    root, fmt = check_group_fmt(store, fmt, mode=mode)
     for path, fields in entries.items():
         for i, entry in enumerate(fields):
             write_field(entry, root.store_path / path / str(i), compute=True)

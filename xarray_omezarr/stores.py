@@ -14,7 +14,7 @@ from typing import Any
 
 import zarr
 
-__all__ = ["is_obstore", "is_url", "resolve_store", "split_storage_options"]
+__all__ = ["is_obstore", "is_url", "resolve_store", "resolve_target", "split_storage_options"]
 
 
 def is_url(store: Any) -> bool:
@@ -99,3 +99,21 @@ def split_storage_options(store: Any, storage_options: Any) -> tuple[Any, dict[s
     arrays = {k: v for k, v in storage_options.items() if k in known}
     filesystem = {k: v for k, v in storage_options.items() if k not in known}
     return arrays, filesystem
+
+
+def resolve_target(
+    store: Any, storage_options: Any, filesystem_options: Mapping[str, Any] | None
+) -> tuple[Any, Any]:
+    """The store to write to and the arrays' options, from what a user passed to a writer.
+
+    Filesystem keys inside ``storage_options`` (see :func:`split_storage_options`) join
+    ``filesystem_options`` for the URL's filesystem.
+
+    Examples
+    --------
+    >>> store, options = resolve_target("memory://t.ome.zarr", {"chunks": (8, 8), "auto_mkdir": True}, None)
+    >>> type(store).__name__, options
+    ('FsspecStore', {'chunks': (8, 8)})
+    """
+    storage_options, url_options = split_storage_options(store, storage_options)
+    return resolve_store(store, {**url_options, **(filesystem_options or {})}), storage_options
