@@ -2,7 +2,7 @@
 
 Two kinds of evidence:
 
-* the OME-NGFF spec's own JSON test cases (``shared/ngff/{0.4,0.5}/tests/*.json``) and examples,
+* the OME-NGFF spec's own JSON test cases (``tests/data/ngff/{0.4,0.5}/tests/*.json``) and examples,
   run through ``schema_validator`` and ``metadata_problems``;
 * small stores built here with plain ``zarr`` (no code from ``xarray_omezarr``): a valid image
   with labels and a valid plate for each version pass ``validate_store``, and each deliberately

@@ -3,7 +3,7 @@
 Every store the test suite writes is checked by three validators that share no code with
 ``xarray_omezarr``:
 
-1. the OME-NGFF JSON schemas shipped beside the repository in ``../shared/ngff/`` (image groups
+1. the OME-NGFF JSON schemas carried in ``tests/data/ngff/`` (see its README; image groups
    against ``image`` *and* ``strict_image``, label images additionally against ``label``, plates
    and wells against ``plate``/``strict_plate`` and ``well``/``strict_well``);
 2. ``ome-zarr-models`` (``ome_zarr_models.v04`` / ``v05`` group models, ``Cls.from_zarr(group)``),
@@ -65,16 +65,17 @@ _MAX_MESSAGE = 400
 
 
 def ngff_dir() -> Path:
-    """Return the directory holding the OME-NGFF schemas (``shared/ngff`` beside the repo).
+    """Return the directory holding the OME-NGFF schemas and test cases (``tests/data/ngff``).
 
-    The environment variable ``OMEZARR_NGFF_DIR`` overrides the default location.
+    The environment variable ``OMEZARR_NGFF_DIR`` overrides the default location, e.g. to test against
+    a newer copy of the spec's files.
     """
     override = os.environ.get("OMEZARR_NGFF_DIR")
-    path = Path(override) if override else Path(__file__).resolve().parents[2] / "shared" / "ngff"
+    path = Path(override) if override else Path(__file__).resolve().parent / "data" / "ngff"
     if not (path / "0.5" / "schemas").is_dir():
         raise FileNotFoundError(
             f"OME-NGFF schemas not found in {path} (expected {path}/0.5/schemas/). "
-            "Put the shared/ directory beside the repository or set OMEZARR_NGFF_DIR."
+            "They ship with the repository in tests/data/ngff; set OMEZARR_NGFF_DIR to use another copy."
         )
     return path
 
