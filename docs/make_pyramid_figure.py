@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 import xarray_omezarr  # noqa: F401
-from xarray_omezarr.__main__ import demo_image
+from xarray_omezarr.cli import demo_image
 
 METHODS = ["nearest", "local_mean", "resize", "gaussian", "laplacian", "zoom"]
 HERE = Path(__file__).parent

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from validators import validate_store
 from zarr.codecs import BloscCodec, ZstdCodec
 
-from xarray_omezarr.chunking import TARGET_CHUNK_BYTES, TARGET_SHARD_BYTES
+from xarray_omezarr.scale.chunking import TARGET_CHUNK_BYTES, TARGET_SHARD_BYTES
 
 
 def _image(shape: tuple[int, ...], chunks: tuple[int, ...], dims: str = "cyx") -> xr.DataArray:

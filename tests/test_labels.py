@@ -32,6 +32,7 @@ from validators import validate_store
 import xarray_omezarr  # noqa: F401  (registers the accessor)
 from xarray_omezarr import writer
 from xarray_omezarr.scale import downsample
+from xarray_omezarr.write import engine
 
 VERSIONS = ("0.4", "0.5")
 IMAGE_METHODS = ("local_mean", "resize", "nearest")
@@ -855,7 +856,7 @@ def test_label_is_listed_after_its_data_and_metadata(tmp_path, version, monkeypa
     path = tmp_path / "img.ome.zarr"
     data = seed_image(path, version)
     seen = []
-    original = writer._list_label
+    original = engine.list_label
 
     def checking_list_label(labels_group, name, fmt):
         ome = group_ome(path / "labels" / name)
@@ -864,7 +865,7 @@ def test_label_is_listed_after_its_data_and_metadata(tmp_path, version, monkeypa
         np.testing.assert_array_equal(zarr.open_array(path / "labels" / name / "1")[...], data[::2, ::2])
         return original(labels_group, name, fmt)
 
-    monkeypatch.setattr(writer, "_list_label", checking_list_label)
+    monkeypatch.setattr(engine, "list_label", checking_list_label)
     writer.write_labels(data, str(path), "seg", scale_factors=(2,))
     assert seen == ["seg"]
     assert listed_labels(path) == ["seg"]
@@ -873,7 +874,7 @@ def test_label_is_listed_after_its_data_and_metadata(tmp_path, version, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(writer, "write_label_metadata", broken)
+    monkeypatch.setattr(engine, "write_image_label", broken)
     with pytest.raises(RuntimeError, match="interrupted"):
         writer.write_labels(data, str(path), "half", scale_factors=(2,))
     assert listed_labels(path) == ["seg"]

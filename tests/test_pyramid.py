@@ -10,9 +10,9 @@ from scipy.ndimage import zoom
 from skimage.transform import downscale_local_mean, pyramid_reduce, resize
 
 import xarray_omezarr  # noqa: F401
-from xarray_omezarr.axes import axes_from_dims
-from xarray_omezarr.pyramid import pyramid_factors
+from xarray_omezarr.geometry.axes import axes_from_dims
 from xarray_omezarr.scale import Methods, downsample, get_method
+from xarray_omezarr.scale.levels import pyramid_factors
 
 METHODS = ["nearest", "local_mean", "resize", "gaussian", "laplacian", "zoom"]
 A, B, C = 3.0, -2.0, 0.5  # ramp slopes along x, y, z (per physical unit)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from validators import validate_store
 
 import xarray_omezarr  # noqa: F401
+from xarray_omezarr.geometry.units import normalize_unit
 from xarray_omezarr.testing import images
-from xarray_omezarr.units import normalize_unit
 
 VERSIONS = ("0.4", "0.5")
 

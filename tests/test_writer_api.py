@@ -15,7 +15,7 @@ from dask.delayed import Delayed
 from validators import validate_store
 
 from xarray_omezarr import writer
-from xarray_omezarr.format import CurrentFormat, FormatV04, FormatV05, format_from_version
+from xarray_omezarr.ngff import CurrentFormat, FormatV04, FormatV05, format_from_version
 
 SEED_SIGNATURES = {
     "check_format": ["group", "fmt"],

@@ -1,29 +1,34 @@
-"""The functions behind the ``.omezarr`` accessor: write a DataArray, or compute its pyramid.
+"""The public functions for xarray objects: write a DataArray, a plate or a label, or compute a pyramid.
 
 Each accessor method forwards here, and each function here is public, so scripts can call
-``xarray_omezarr.to_zarr(da, ...)`` without the accessor.
+``xarray_omezarr.to_zarr(da, ...)`` without the accessor. A function resolves the target, describes
+its input, plans the whole write (image, labels or plate: every check happens before the store is
+touched) and hands the plan to the engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import xarray as xr
 import zarr
 
-from .chunking import default_chunks
-from .format import Format, as_format
-from .image import DEFAULT_NAME, describe_image, omero_metadata
-from .labels import ImageGrid, check_labels, write_label_on
-from .labels import to_zarr_label as _to_zarr_label
-from .plate import PLATE_DIMS, write_plate
-from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry, pyramid_factors
+from .describe import DEFAULT_NAME, describe_image
+from .errors import InvalidImageError
+from .ngff import Format, as_format
+from .read import read_multiscale
 from .scale import Methods, get_method
+from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry
 from .stores import resolve_target
-from .writer import StorageOptions, write_image
+from .write import engine
+from .write.groups import check_format, open_existing_group
+from .write.labels import plan_label, plan_labels
+from .write.options import StorageOptions
+from .write.plan import plan_image, planned_factors
+from .write.plates import PLATE_DIMS, FieldLike, plan_plate
 
-__all__ = ["dataset_labels", "image_variable", "pyramid", "to_zarr", "to_zarr_label"]
+__all__ = ["dataset_labels", "image_variable", "pyramid", "to_zarr", "to_zarr_label", "write_plate"]
 
 
 def _is_label(variable: xr.DataArray) -> bool:
@@ -47,7 +52,9 @@ def image_variable(obj: xr.DataArray | xr.Dataset, name: str | None = None) -> x
     names = [str(n) for n, v in obj.data_vars.items() if not _is_label(v)]
     if name is None:
         if len(names) != 1:
-            raise ValueError(f"the Dataset has data variables {names}; say which is the image with name=...")
+            raise InvalidImageError(
+                f"the Dataset has data variables {names}; say which is the image with name=..."
+            )
         name = names[0]
     if name not in obj.data_vars:
         raise KeyError(f"{name!r} is not a data variable of the Dataset; it has {names}")
@@ -81,7 +88,7 @@ def to_zarr(
     ----------
     obj
         The image. A DataArray with dims ``row``, ``column`` and ``field`` (plus the image dims) is written as
-        an HCS plate (see :func:`xarray_omezarr.plate.write_plate`). For a Dataset: the variable called
+        an HCS plate (see :func:`write_plate`). For a Dataset: the variable called
         ``name``, or its only variable that is not a label image (variables with ``attrs["image-label"]``,
         as the ``omezarr`` engine reads them, are written as label images unless ``labels`` is given).
     store
@@ -127,7 +134,7 @@ def to_zarr(
     store, storage_options = resolve_target(store, storage_options, filesystem_options)
     if all(d in image.dims for d in PLATE_DIMS):
         if not compute:
-            raise ValueError(
+            raise InvalidImageError(
                 "plates are written field by field as they are computed; compute=False is not supported"
             )
         write_plate(
@@ -145,77 +152,161 @@ def to_zarr(
         return []
     if labels is None and isinstance(obj, xr.Dataset):
         labels = dataset_labels(obj)  # the labels it was read with
-    description = describe_image(image, axis_types=axis_types)
-    grid = None
-    if labels:
-        # settle the levels first, so that every label can be checked against them before anything is written
-        spec = get_method(method)
-        factors = pyramid_factors(
-            scale_factors,
-            description.axes,
-            description.data.shape,
-            spec.name,
-            description.geometry,
-            _level0_chunks(description, storage_options),
-        )
-        grid = ImageGrid(
-            description.axes,
-            tuple(description.data.shape),
-            tuple(level_geometry(description.geometry, f, spec.name) for f in factors),
-        )
-        check_labels(labels, grid, label_metadata)
-        space = [i for i, a in enumerate(description.axes) if a.type == "space"]
-        scale_factors = [{description.dims[i]: f[i] for i in space} for f in factors[1:]]
-    if set(label_metadata or {}) - set(labels or {}):
-        raise ValueError(
-            f"label_metadata names {sorted(set(label_metadata or {}) - set(labels or {}))}, which are not in labels"
-        )
-    written = write_image(
-        image,
-        store,
+    described = describe_image(image, axis_types=axis_types)
+    fmt = as_format(version)
+    plan = plan_image(
+        described.changed(name=name or described.image.name or DEFAULT_NAME),
+        fmt,
         scale_factors=scale_factors,
         method=method,
-        fmt=version,
         storage_options=storage_options,
-        compute=compute,
-        mode=mode,
-        progress=progress,
-        axis_types=axis_types,
-        name=name or description.name or DEFAULT_NAME,
-        omero=omero_metadata(description),
     )
-    if not labels or grid is None:
+    # every label is planned on the image's levels before anything is written
+    label_plans = plan_labels(
+        labels or {}, plan.image, fmt, label_metadata=label_metadata, storage_options=storage_options
+    )
+    written = engine.write_image(plan, store, mode=mode, compute=compute, progress=progress)
+    if not label_plans:
         return written
     group = zarr.open_group(store, mode="r+") if not isinstance(store, zarr.Group) else store
-    for label_name, label in labels.items():
-        extra = dict((label_metadata or {}).get(label_name, {}))
-        written += write_label_on(
-            label,
-            group,
-            grid,
-            label_name,
-            mode=mode,
-            storage_options=storage_options,
-            compute=compute,
-            progress=progress,
-            **extra,
+    for label in label_plans:
+        written += engine.write_label(
+            label.plan, group, label.name, label.image_label, mode=mode, compute=compute, progress=progress
         )
     return written
 
 
-def _level0_chunks(description: Any, storage_options: Any) -> tuple[int, ...]:
-    """Level 0's chunks as the writer will choose them (for ``scale_factors="auto"``)."""
-    first = storage_options if not isinstance(storage_options, list | tuple) else storage_options[0]
-    chunks = (first or {}).get("chunks")
-    data = description.data
-    if chunks is None:
-        return default_chunks(data.shape, data.dtype, description.axes)
-    return (chunks,) * data.ndim if isinstance(chunks, int) else tuple(chunks)
+def to_zarr_label(
+    label: xr.DataArray,
+    store: Any,
+    name: str,
+    *,
+    method: Methods | str | None = None,
+    colors: list[dict[str, Any]] | None = None,
+    properties: list[dict[str, Any]] | None = None,
+    mode: str = "w-",
+    storage_options: StorageOptions = None,
+    compute: bool = True,
+    cast: bool = False,
+    progress: bool = False,
+    filesystem_options: Mapping[str, Any] | None = None,
+) -> list[Any]:
+    """Add a label image to an existing OME-Zarr image, on its grid at every level.
+
+    The image's data are not touched; other label images stay listed.
+
+    Parameters
+    ----------
+    label
+        Integer DataArray with the image's space coordinates (booleans become uint8; whole-number floats
+        with ``cast=True``).
+    store
+        The image: a path, store or zarr group.
+    name
+        The label image's name (its group is ``labels/<name>``).
+    method
+        ``"mode"`` or ``"nearest"``; by default the one on the image's grid.
+    colors, properties
+        The ``image-label`` colours and properties; by default those in ``label.attrs["image-label"]``
+        (as read by the ``omezarr`` engine).
+    mode
+        ``"w-"`` refuses an existing label of the same name, ``"w"`` replaces it.
+    storage_options, compute
+        As for :func:`xarray_omezarr.to_zarr`.
+    cast
+        Convert whole-number float labels to integers.
+    progress, filesystem_options
+        As for :func:`xarray_omezarr.to_zarr`.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> store = zarr.storage.MemoryStore()
+    >>> image = xr.DataArray(np.zeros((8, 8), "uint16"), dims=("y", "x"))
+    >>> _ = image.omezarr.to_zarr(store, scale_factors=(2,), method="local_mean")
+    >>> to_zarr_label(xr.DataArray(np.ones((8, 8), "uint8"), dims=("y", "x")), store, "cells")
+    []
+    """
+    store, storage_options = resolve_target(store, storage_options, filesystem_options)
+    group = open_existing_group(store)
+    planned = plan_label(
+        label,
+        read_multiscale(group),
+        name,
+        check_format(group),
+        storage_options=storage_options,
+        method=method,
+        colors=colors,
+        properties=properties,
+        cast=cast,
+    )
+    return engine.write_label(
+        planned.plan, group, name, planned.image_label, mode=mode, compute=compute, progress=progress
+    )
 
 
-def to_zarr_label(label: xr.DataArray, store: Any, name: str, **kwargs: Any) -> list[Any]:
-    """Add ``label`` to the existing image at ``store``; see :func:`xarray_omezarr.labels.to_zarr_label`."""
-    return _to_zarr_label(label, store, name, **kwargs)
+def write_plate(
+    store: Any,
+    wells: Mapping[str, Sequence[FieldLike]] | xr.DataArray,
+    *,
+    rows: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    acquisitions: Sequence[Mapping[str, Any]] | None = None,
+    field_count: int | None = None,
+    name: str | None = None,
+    scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
+    method: Methods | str = Methods.RESIZE,
+    version: str = "0.5",
+    mode: str = "w-",
+    storage_options: StorageOptions = None,
+    axis_types: Mapping[str, str | None] | None = None,
+    progress: bool = False,
+) -> None:
+    """Write an HCS plate: every field a full pyramid image, plus well and plate metadata.
+
+    Parameters
+    ----------
+    store
+        Where the plate goes: a path or zarr store.
+    wells
+        ``{"A/1": [field0, field1, ...], ...}``; a field is a DataArray, or a dict with ``image`` (a
+        DataArray), ``acquisition`` (an id of ``acquisitions``) and ``labels`` (``{name: DataArray}``).
+        Fields may differ in shape. Or a dense DataArray with dims ``row``, ``column``, ``field`` and the
+        image dims (see :func:`plate_fields`).
+    rows, columns
+        The plate's row and column names; by default those of the wells, in natural order.
+    acquisitions
+        Dicts with unique non-negative integer ``id`` (and ``name``, ``maximumfieldcount``..., which the
+        spec's strict schema asks for). By default, the ids the fields name, each with the largest number
+        of its fields in one well as ``maximumfieldcount``.
+    field_count
+        The largest number of fields per well; counted from ``wells`` by default.
+    name
+        The plate's name; the DataArray's name, else ``"plate"``.
+    scale_factors, method, version, mode, storage_options, axis_types, progress
+        As for :func:`xarray_omezarr.to_zarr`, for every field.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> field = xr.DataArray(np.zeros((16, 16), "uint8"), dims=("y", "x"))
+    >>> write_plate(zarr.storage.MemoryStore(), {"A/1": [field], "B/3": [field, field]}, scale_factors=(2,))
+    """
+    fmt = as_format(version)
+    plan = plan_plate(
+        wells,
+        fmt,
+        rows=rows,
+        columns=columns,
+        acquisitions=acquisitions,
+        field_count=field_count,
+        name=name,
+        scale_factors=scale_factors,
+        method=method,
+        storage_options=storage_options,
+        axis_types=axis_types,
+    )
+    engine.write_plate(plan, store, mode=mode, progress=progress)
 
 
 def pyramid(
@@ -239,27 +330,23 @@ def pyramid(
     array([0.5, 2.5])
     """
     spec = get_method(method)
-    description = describe_image(obj, axis_types=axis_types)
-    data = description.data
-    chunks = default_chunks(data.shape, data.dtype, description.axes)  # the writer's, for "auto"
-    factors = pyramid_factors(
-        scale_factors, description.axes, data.shape, spec.name, description.geometry, chunks
-    )
-    levels = build_pyramid(description.data, description.geometry, factors, spec.name)
-    name = description.name or DEFAULT_NAME
+    described = describe_image(obj, axis_types=axis_types)
+    factors = planned_factors(described, scale_factors, spec.name, None, as_format(None))
+    levels = build_pyramid(described.data, factors, spec.name)
+    name = described.image.name or DEFAULT_NAME
+    labels = described.image.channel_labels()
     nodes: dict[str, xr.Dataset] = {}
-    for index, level in enumerate(levels):
+    for index, (data, level_factors) in enumerate(zip(levels, factors, strict=True)):
+        geometry = level_geometry(described.geometry, level_factors, spec.name)
         coords: dict[str, Any] = {}
-        for axis, size, geometry in zip(description.axes, level.data.shape, level.geometry, strict=True):
+        for axis, size, axis_geometry in zip(described.axes, data.shape, geometry, strict=True):
             if axis.type == "channel":
-                if description.channel_labels is not None:
-                    coords[axis.name] = list(description.channel_labels)
+                if obj.coords.get(axis.name) is not None and labels is not None:
+                    coords[axis.name] = list(labels)
                 continue
             coords[axis.name] = xr.Variable(
-                axis.name, geometry.values(size), {"units": axis.unit} if axis.unit else {}
+                axis.name, axis_geometry.values(size), {"units": axis.unit} if axis.unit else {}
             )
-        array = xr.DataArray(
-            level.data, dims=description.dims, coords=coords, name=name, attrs=dict(obj.attrs)
-        )
+        array = xr.DataArray(data, dims=described.dims, coords=coords, name=name, attrs=dict(obj.attrs))
         nodes[str(index)] = array.to_dataset()
     return xr.DataTree.from_dict(nodes)

@@ -14,7 +14,16 @@ from typing import Any
 
 import zarr
 
-__all__ = ["is_obstore", "is_url", "resolve_store", "resolve_target", "split_storage_options"]
+from .errors import InvalidImageError, NoImageError
+
+__all__ = [
+    "is_obstore",
+    "is_url",
+    "open_readonly_group",
+    "resolve_store",
+    "resolve_target",
+    "split_storage_options",
+]
 
 
 def is_url(store: Any) -> bool:
@@ -63,7 +72,7 @@ def resolve_store(store: Any, filesystem_options: Mapping[str, Any] | None = Non
                 "pip install 'xarray-omezarr[remote]')"
             ) from error
     if filesystem_options:
-        raise ValueError(
+        raise InvalidImageError(
             "filesystem options apply to URLs such as 's3://bucket/image.ome.zarr'; for "
             f"{type(store).__name__} targets, configure the store itself"
         )
@@ -117,3 +126,17 @@ def resolve_target(
     """
     storage_options, url_options = split_storage_options(store, storage_options)
     return resolve_store(store, {**url_options, **(filesystem_options or {})}), storage_options
+
+
+def open_readonly_group(filename_or_obj: Any, storage_options: dict[str, Any] | None = None) -> zarr.Group:
+    """Open the zarr group at a path, URL, zarr store, obstore store or group, read-only."""
+    if isinstance(filename_or_obj, zarr.Group):
+        return filename_or_obj
+    if isinstance(filename_or_obj, os.PathLike):
+        filename_or_obj = os.fspath(filename_or_obj)
+    if is_obstore(filename_or_obj):
+        filename_or_obj = zarr.storage.ObjectStore(filename_or_obj, read_only=True)
+    try:
+        return zarr.open_group(store=filename_or_obj, mode="r", storage_options=storage_options)
+    except (FileNotFoundError, zarr.errors.GroupNotFoundError):
+        raise NoImageError(f"no zarr group at {filename_or_obj!r}") from None

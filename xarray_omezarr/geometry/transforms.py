@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InvalidImageError
+
 __all__ = [
     "LinearAxis",
     "coordinate_values",
@@ -118,30 +120,30 @@ def linear_axis_from_coordinate(
     >>> linear_axis_from_coordinate([0, 1, 3], "x")
     Traceback (most recent call last):
     ...
-    ValueError: coordinate 'x' is not regular: ...
+    xarray_omezarr.errors.InvalidImageError: coordinate 'x' is not regular: ...
     """
     array = np.asarray(values)
     if array.ndim != 1:
-        raise ValueError(f"coordinate {dim!r} must be one-dimensional; got shape {array.shape}")
+        raise InvalidImageError(f"coordinate {dim!r} must be one-dimensional; got shape {array.shape}")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) or np.issubdtype(
         array.dtype, np.complexfloating
     ):
-        raise ValueError(
+        raise InvalidImageError(
             f"coordinate {dim!r} has dtype {array.dtype}; a space, time or custom axis needs real numbers "
             "(convert dates and times to numbers with a 'units' attribute)"
         )
     dtype = array.dtype if array.dtype == np.float32 else np.dtype(np.float64)
     values64 = array.astype(np.float64)
     if not np.all(np.isfinite(values64)):
-        raise ValueError(f"coordinate {dim!r} holds NaN or infinite values")
+        raise InvalidImageError(f"coordinate {dim!r} holds NaN or infinite values")
     translation = _exact_scalar(values64[0], dtype)
     if array.size == 1:
         return LinearAxis(float(default_scale), translation)
     span_step = (values64[-1] - values64[0]) / (array.size - 1)
     if span_step == 0:
-        raise ValueError(f"coordinate {dim!r} does not increase: every value is {values64[0]}")
+        raise InvalidImageError(f"coordinate {dim!r} does not increase: every value is {values64[0]}")
     if span_step < 0:
-        raise ValueError(
+        raise InvalidImageError(
             f"coordinate {dim!r} decreases, but OME-Zarr scales are positive; reverse the axis first, e.g. "
             f"da.isel({dim}=slice(None, None, -1))"
         )
@@ -154,7 +156,7 @@ def linear_axis_from_coordinate(
     if dtype == np.float32:
         allowed = max(allowed, 4 * float(np.finfo(np.float32).eps) * float(np.max(np.abs(values64))))
     if deviation > allowed:
-        raise ValueError(
+        raise InvalidImageError(
             f"coordinate {dim!r} is not regular: its values stray up to {deviation:.3g} from a grid of step "
             f"{step:.6g} (more than {rtol:g} of the step). OME-Zarr stores a scale and a translation per "
             "axis, so interpolate the data onto a regular grid (e.g. with DataArray.interp) first"
@@ -205,7 +207,7 @@ def parse_transforms(transforms: Any, ndim: int, where: str) -> list[LinearAxis]
     if transforms is None:
         return [LinearAxis() for _ in range(ndim)]
     if not isinstance(transforms, list):
-        raise ValueError(f"coordinateTransformations of {where} must be a list; got {transforms!r}")
+        raise InvalidImageError(f"coordinateTransformations of {where} must be a list; got {transforms!r}")
     scale = np.ones(ndim)
     translation = np.zeros(ndim)
     for transform in transforms:
@@ -213,15 +215,15 @@ def parse_transforms(transforms: Any, ndim: int, where: str) -> list[LinearAxis]
         if kind == "identity":
             continue
         if kind not in ("scale", "translation"):
-            raise ValueError(f"{where} has a coordinate transformation of unsupported type {kind!r}")
+            raise InvalidImageError(f"{where} has a coordinate transformation of unsupported type {kind!r}")
         if kind not in transform:
-            raise ValueError(
+            raise InvalidImageError(
                 f"{where} stores its {kind} outside the metadata (in {transform.get('path')!r}), "
                 "which is not supported"
             )
         vector = np.asarray(transform[kind], dtype=np.float64)
         if vector.shape != (ndim,) or not np.all(np.isfinite(vector)):
-            raise ValueError(
+            raise InvalidImageError(
                 f"{where} has a {kind} of {transform[kind]!r}, which needs {ndim} finite numbers (one per axis)"
             )
         if kind == "scale":

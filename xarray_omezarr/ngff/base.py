@@ -1,9 +1,10 @@
-"""OME-NGFF format versions: what differs between 0.4 and 0.5 on disk.
+"""What every OME-NGFF version answers: the :class:`Format` base, and where OME attributes live.
 
 Every version-specific decision (Zarr format, where the OME attributes live, the chunk key separator,
-whether arrays carry ``dimension_names``) is answered by one of these objects, so that the writer and
-the reader never compare version strings themselves. The names mirror ome-zarr-py's ``ome_zarr.format``
-so that code written for its ``fmt=`` parameter keeps working.
+whether arrays carry ``dimension_names``) is answered by a :class:`Format` of one version module
+(:mod:`.v04`, :mod:`.v05`), so that the writer and the reader never compare version strings
+themselves. The names mirror ome-zarr-py's ``ome_zarr.format`` so that code written for its ``fmt=``
+parameter keeps working.
 """
 
 from __future__ import annotations
@@ -11,16 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = [
-    "CurrentFormat",
-    "Format",
-    "FormatV04",
-    "FormatV05",
-    "as_format",
-    "format_from_version",
-    "ome_attributes",
-    "version_of",
-]
+__all__ = ["Format", "ome_attributes", "version_of"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +21,7 @@ class Format:
 
     Examples
     --------
+    >>> from xarray_omezarr.ngff import FormatV04, FormatV05
     >>> FormatV05().zarr_format
     3
     >>> FormatV04().wrap({"multiscales": []})
@@ -74,79 +67,6 @@ class Format:
 
     def __str__(self) -> str:
         return f"OME-NGFF {self.version} (Zarr v{self.zarr_format})"
-
-
-@dataclass(frozen=True)
-class FormatV04(Format):
-    """OME-NGFF 0.4: Zarr v2, metadata at the top of ``.zattrs``, ``version`` inside each block."""
-
-    version: str = "0.4"
-    zarr_format: Literal[2, 3] = 2
-
-    def wrap(self, ome: dict[str, Any]) -> dict[str, Any]:
-        return dict(ome)
-
-    def chunk_key_encoding(self) -> dict[str, str]:
-        return {"name": "v2", "separator": "/"}
-
-
-@dataclass(frozen=True)
-class FormatV05(Format):
-    """OME-NGFF 0.5: Zarr v3, metadata under ``attributes["ome"]`` with one ``version`` for the group."""
-
-    version: str = "0.5"
-    zarr_format: Literal[2, 3] = 3
-
-    def wrap(self, ome: dict[str, Any]) -> dict[str, Any]:
-        return {"ome": {"version": self.version, **ome}}
-
-    def chunk_key_encoding(self) -> dict[str, str]:
-        return {"name": "default", "separator": "/"}
-
-
-CurrentFormat = FormatV05
-"""The format written when none is given."""
-
-_WRITABLE: dict[str, type[Format]] = {"0.4": FormatV04, "0.5": FormatV05}
-
-
-def format_from_version(version: str | float) -> Format:
-    """The format object for a version string such as ``"0.4"``.
-
-    Examples
-    --------
-    >>> format_from_version("0.4")
-    FormatV04(version='0.4', zarr_format=2)
-    """
-    key = str(version)
-    if key not in _WRITABLE:
-        raise ValueError(
-            f"OME-NGFF version {key!r} cannot be written; choose one of {sorted(_WRITABLE)} "
-            "(0.5 is the default; 0.4 for viewers that do not read Zarr v3 yet)"
-        )
-    return _WRITABLE[key]()
-
-
-def as_format(fmt: Format | str | float | None) -> Format:
-    """Accept a format object, a version string or ``None`` (the current format).
-
-    Examples
-    --------
-    >>> as_format(None).version
-    '0.5'
-    >>> as_format("0.4").zarr_format
-    2
-    """
-    if fmt is None:
-        return CurrentFormat()
-    if isinstance(fmt, Format):
-        return fmt
-    if isinstance(fmt, str | float):
-        return format_from_version(fmt)
-    version = getattr(fmt, "version", None)  # an ome-zarr-py format object
-    if isinstance(version, str):
-        return format_from_version(version)
-    raise TypeError(f"fmt must be a Format, a version string such as '0.5', or None; got {fmt!r}")
 
 
 def ome_attributes(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import InvalidImageError
+
 __all__ = ["check_names", "plate_metadata", "well_metadata", "well_path"]
 
 _ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
@@ -19,17 +21,19 @@ _ALPHANUMERIC = re.compile(r"^[A-Za-z0-9]+$")
 def _refuse_repeats(values: Sequence[str], what: str) -> None:
     repeated = sorted({v for v in values if values.count(v) > 1})
     if repeated:
-        raise ValueError(f"{what} must be unique; {repeated} appear more than once")
+        raise InvalidImageError(f"{what} must be unique; {repeated} appear more than once")
 
 
 def check_names(values: Sequence[Any], what: str) -> list[str]:
     """Row or column names (``what`` is "rows" or "columns"): unique, letters and digits only."""
     names = [str(v) for v in values]
     if not names:
-        raise ValueError(f"a plate needs at least one {what[:-1]}")
+        raise InvalidImageError(f"a plate needs at least one {what[:-1]}")
     for name in names:
         if not _ALPHANUMERIC.match(name):
-            raise ValueError(f"{what[:-1]} name {name!r} must be alphanumeric (letters and digits only)")
+            raise InvalidImageError(
+                f"{what[:-1]} name {name!r} must be alphanumeric (letters and digits only)"
+            )
     _refuse_repeats(names, what)
     return names
 
@@ -49,20 +53,20 @@ def _well(entry: str | Mapping[str, Any], rows: list[str], columns: list[str]) -
     if isinstance(entry, str):
         parts = entry.split("/")
         if len(parts) != 2:
-            raise ValueError(f"well path {entry!r} must be '<row>/<column>'")
+            raise InvalidImageError(f"well path {entry!r} must be '<row>/<column>'")
         row, column = parts
         if row not in rows or column not in columns:
-            raise ValueError(
+            raise InvalidImageError(
                 f"well {entry!r} is not in the plate: its row must be one of {rows} and its column one of {columns}"
             )
         return {"path": entry, "rowIndex": rows.index(row), "columnIndex": columns.index(column)}
     if not isinstance(entry, Mapping) or not {"path", "rowIndex", "columnIndex"} <= set(entry):
-        raise ValueError(
+        raise InvalidImageError(
             f"a well must be a '<row>/<column>' string or a dict with path, rowIndex, columnIndex; got {entry!r}"
         )
     built = _well(str(entry["path"]), rows, columns)
     if (entry["rowIndex"], entry["columnIndex"]) != (built["rowIndex"], built["columnIndex"]):
-        raise ValueError(
+        raise InvalidImageError(
             f"well {entry['path']!r} has rowIndex {entry['rowIndex']} and columnIndex {entry['columnIndex']}, but "
             f"its path points at row {built['rowIndex']} and column {built['columnIndex']}"
         )
@@ -75,15 +79,15 @@ def _acquisitions(acquisitions: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     for acquisition in acquisitions:
         ident = acquisition.get("id") if isinstance(acquisition, Mapping) else None
         if isinstance(ident, bool) or not isinstance(ident, int) or ident < 0:
-            raise ValueError(
+            raise InvalidImageError(
                 f"every acquisition needs an 'id' that is a non-negative integer; got {acquisition!r}"
             )
         if ident in seen:
-            raise ValueError(f"acquisition id {ident} appears more than once")
+            raise InvalidImageError(f"acquisition id {ident} appears more than once")
         seen.add(ident)
         for key in ("maximumfieldcount",):
             if key in acquisition and (not isinstance(acquisition[key], int) or acquisition[key] < 1):
-                raise ValueError(f"acquisition {ident} {key} must be a positive integer")
+                raise InvalidImageError(f"acquisition {ident} {key} must be a positive integer")
         out.append(dict(acquisition))
     return out
 
@@ -109,7 +113,7 @@ def plate_metadata(
     column_names = check_names(columns, "columns")
     built = [_well(w, row_names, column_names) for w in wells]
     if not built:
-        raise ValueError("a plate needs at least one well")
+        raise InvalidImageError("a plate needs at least one well")
     _refuse_repeats([w["path"] for w in built], "wells")
     plate: dict[str, Any] = {}
     if acquisitions is not None:
@@ -117,7 +121,7 @@ def plate_metadata(
     plate["columns"] = [{"name": c} for c in column_names]
     if field_count is not None:
         if isinstance(field_count, bool) or not isinstance(field_count, int) or field_count < 1:
-            raise ValueError(f"field_count must be a positive integer; got {field_count!r}")
+            raise InvalidImageError(f"field_count must be a positive integer; got {field_count!r}")
         plate["field_count"] = field_count
     if name is not None:
         plate["name"] = str(name)
@@ -145,22 +149,24 @@ def well_metadata(
         entry = {"path": image} if isinstance(image, str) else dict(image)
         path = entry.get("path")
         if not isinstance(path, str) or not _ALPHANUMERIC.match(path):
-            raise ValueError(f"field path {path!r} must be alphanumeric (letters and digits only)")
+            raise InvalidImageError(f"field path {path!r} must be alphanumeric (letters and digits only)")
         if "acquisition" in entry:
             ident = entry["acquisition"]
             if isinstance(ident, bool) or not isinstance(ident, int) or ident < 0:
-                raise ValueError(
+                raise InvalidImageError(
                     f"field {path!r} acquisition must be a non-negative integer id; got {ident!r}"
                 )
             if acquisitions is not None and ident not in acquisitions:
-                raise ValueError(f"field {path!r} names acquisition {ident}, which the plate does not list")
+                raise InvalidImageError(
+                    f"field {path!r} names acquisition {ident}, which the plate does not list"
+                )
         elif acquisitions is not None and len(acquisitions) > 1:
-            raise ValueError(
+            raise InvalidImageError(
                 f"field {path!r} must name its acquisition: the plate has several {list(acquisitions)}"
             )
         built.append(entry)
     if not built:
-        raise ValueError("a well needs at least one field")
+        raise InvalidImageError("a well needs at least one field")
     _refuse_repeats([e["path"] for e in built], "field paths")
     block: dict[str, Any] = {"images": built}
     if version is not None:

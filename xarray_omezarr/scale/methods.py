@@ -28,6 +28,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..errors import InvalidImageError
+
 __all__ = [
     "LABEL_METHODS",
     "Method",
@@ -101,7 +103,7 @@ class Method:
     @property
     def function_name(self) -> str:
         """Fully qualified name of the function that computes it, recorded in the metadata."""
-        return f"{__name__}.downsample"
+        return f"{__package__}.downsample"  # the public name: xarray_omezarr.scale.downsample
 
 
 def _compute_dtype(dtype: np.dtype) -> np.dtype:
@@ -346,7 +348,7 @@ def get_method(method: Methods | str | None) -> Method:
     try:
         key = Methods(method.value if isinstance(method, Enum) else method)
     except ValueError:
-        raise ValueError(
+        raise InvalidImageError(
             f"unknown downsampling method {method!r}; choose one of {[m.value for m in Methods]}"
         ) from None
     return _METHODS[key]
@@ -362,11 +364,11 @@ def check_label_method(method: Methods | str) -> Method:
     >>> check_label_method("resize")
     Traceback (most recent call last):
     ...
-    ValueError: method 'resize' would invent label values between neighbouring labels; labels are downsampled with 'nearest' or 'mode'
+    xarray_omezarr.errors.InvalidImageError: method 'resize' would invent label values between neighbouring labels; labels are downsampled with 'nearest' or 'mode'
     """
     spec = get_method(method)
     if spec.name not in LABEL_METHODS:
-        raise ValueError(
+        raise InvalidImageError(
             f"method {spec.name.value!r} would invent label values between neighbouring labels; labels are "
             "downsampled with 'nearest' or 'mode'"
         )
@@ -408,11 +410,13 @@ def downsample(data: Any, factors: Sequence[int], method: Methods | str | None =
     spec = get_method(method)
     factors = tuple(int(f) for f in factors)
     if len(factors) != data.ndim:
-        raise ValueError(f"{len(factors)} factors for an array of {data.ndim} dimensions")
+        raise InvalidImageError(f"{len(factors)} factors for an array of {data.ndim} dimensions")
     if any(f < 1 for f in factors):
-        raise ValueError(f"downsampling factors must be integers >= 1; got {factors}")
+        raise InvalidImageError(f"downsampling factors must be integers >= 1; got {factors}")
     if any(spec.size(n, f) < 1 for n, f in zip(data.shape, factors, strict=True)):
-        raise ValueError(f"factors {factors} would shrink an array of shape {data.shape} below one pixel")
+        raise InvalidImageError(
+            f"factors {factors} would shrink an array of shape {data.shape} below one pixel"
+        )
     if spec.name == Methods.NEAREST:
         return data[tuple(slice(None, None, f) for f in factors)]
     whole = tuple(slice(0, (n // f) * f) for n, f in zip(data.shape, factors, strict=True))

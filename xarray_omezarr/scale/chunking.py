@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .axes import Axis
+from ..geometry.axes import Axis
 
 __all__ = [
     "TARGET_CHUNK_BYTES",
@@ -41,7 +41,7 @@ def default_chunks(shape: Sequence[int], dtype: Any, axes: Sequence[Axis]) -> tu
 
     Examples
     --------
-    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> from xarray_omezarr.geometry.axes import axes_from_dims
     >>> default_chunks((2, 300, 4096, 4096), "uint16", axes_from_dims("czyx"))
     (1, 128, 128, 128)
     >>> default_chunks((10, 20), "uint8", axes_from_dims("yx"))
@@ -63,7 +63,7 @@ def default_shards(
 
     Examples
     --------
-    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> from xarray_omezarr.geometry.axes import axes_from_dims
     >>> default_shards((1, 64, 128, 256), (2, 300, 4096, 4096), "uint16", axes_from_dims("czyx"))
     (1, 128, 256, 1024)
     >>> default_shards((1, 16, 16), (1, 20, 20), "uint8", axes_from_dims("cyx"))
@@ -83,7 +83,7 @@ def write_units(
 
     Examples
     --------
-    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> from xarray_omezarr.geometry.axes import axes_from_dims
     >>> write_units((1, 16, 256, 256), (2, 64, 2048, 2048), "uint16", axes_from_dims("czyx"))
     (1, 16, 256, 512)
     """
@@ -97,7 +97,7 @@ def read_blocks(
 
     Examples
     --------
-    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> from xarray_omezarr.geometry.axes import axes_from_dims
     >>> read_blocks((1, 256, 256), (3, 8192, 8192), "uint16", axes_from_dims("cyx"))
     (1, 2048, 4096)
     """

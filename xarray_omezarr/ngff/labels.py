@@ -11,47 +11,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SOURCE_IMAGE", "check_label_dtype", "check_label_name", "image_label_metadata"]
+from ..errors import InvalidImageError
+
+__all__ = ["SOURCE_IMAGE", "check_label_name", "image_label_metadata"]
 
 SOURCE_IMAGE = "../../"
 """Where a label image (``<image>/labels/<name>``) finds its image."""
-
-
-def check_label_dtype(data: Any, *, cast: bool = False, name: str = "labels") -> Any:
-    """The label data as an integer array: booleans become uint8, integral floats only with ``cast``.
-
-    Floats are checked lazily-safe: with ``cast=True`` the values are verified to be whole numbers (which
-    computes a dask array once) before the cast.
-
-    Examples
-    --------
-    >>> check_label_dtype(np.array([True, False])).dtype
-    dtype('uint8')
-    >>> check_label_dtype(np.array([1.0, 2.0]))
-    Traceback (most recent call last):
-    ...
-    TypeError: label image 'labels' has dtype float64; labels must be integers. Pass cast=True to convert \
-whole-number floats, or convert with .astype('uint32')
-    """
-    dtype = np.dtype(data.dtype)
-    if dtype.kind == "b":
-        return data.astype(np.uint8)
-    if dtype.kind in "iu":
-        return data
-    if dtype.kind == "f" and cast:
-        values = data.data if hasattr(data, "dims") else data
-        whole = bool(np.all(np.isfinite(values) & (np.round(values) == values)))
-        if not whole:
-            raise ValueError(f"label image {name!r} has values that are not whole numbers; it cannot be cast")
-        low, high = float(np.min(values)), float(np.max(values))
-        target: np.dtype[Any] = np.dtype("int32") if low < 0 else np.dtype("uint32")
-        if high > np.iinfo(target).max or low < np.iinfo(target).min:
-            target = np.dtype("int64")
-        return data.astype(target)
-    hint = " Pass cast=True to convert whole-number floats, or" if dtype.kind == "f" else ""
-    raise TypeError(
-        f"label image {name!r} has dtype {dtype}; labels must be integers.{hint} convert with .astype('uint32')"
-    )
 
 
 def check_label_name(name: Any) -> str:
@@ -62,10 +27,10 @@ def check_label_name(name: Any) -> str:
     >>> check_label_name("../x")
     Traceback (most recent call last):
     ...
-    ValueError: a label name must be a non-empty string without '/'; got '../x'
+    xarray_omezarr.errors.InvalidImageError: a label name must be a non-empty string without '/'; got '../x'
     """
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
-        raise ValueError(f"a label name must be a non-empty string without '/'; got {name!r}")
+        raise InvalidImageError(f"a label name must be a non-empty string without '/'; got {name!r}")
     return name
 
 
@@ -73,12 +38,12 @@ def _label_values(entries: Sequence[Mapping[str, Any]], what: str) -> None:
     seen: set[int] = set()
     for entry in entries:
         if not isinstance(entry, Mapping) or "label-value" not in entry:
-            raise ValueError(f"every entry of {what} needs a 'label-value'; got {entry!r}")
+            raise InvalidImageError(f"every entry of {what} needs a 'label-value'; got {entry!r}")
         value = entry["label-value"]
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise ValueError(f"{what} label-value must be an integer; got {value!r}")
+            raise InvalidImageError(f"{what} label-value must be an integer; got {value!r}")
         if int(value) in seen:
-            raise ValueError(f"{what} lists label-value {int(value)} more than once")
+            raise InvalidImageError(f"{what} lists label-value {int(value)} more than once")
         seen.add(int(value))
 
 
@@ -94,7 +59,7 @@ def _checked_colors(colors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
                 isinstance(c, bool) or not isinstance(c, int | np.integer) or not 0 <= c <= 255 for c in rgba
             )
         ):
-            raise ValueError(
+            raise InvalidImageError(
                 f"colors rgba of label {entry['label-value']} must be four integers from 0 to 255; got {rgba!r}"
             )
         out.append({"label-value": int(entry["label-value"]), "rgba": [int(c) for c in rgba]})

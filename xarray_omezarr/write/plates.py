@@ -1,28 +1,31 @@
-"""HCS plates from xarray: wells of fields of view, each field a full OME-Zarr image.
+"""Planning HCS plates: wells of fields of view, each field a full image planned like any other.
 
-Two ways in: a dense DataArray with ``row``, ``column`` and ``field`` dims plus the image dims, or
-:func:`write_plate` with a mapping of well paths (``"B/3"``) to lists of fields, for sparse plates whose
-fields may differ in shape. Everything is checked before anything is written; then the fields are written
-one at a time (so memory stays bounded by one field), each well's metadata after its fields, and the
-plate's metadata last.
+Two ways in: a dense DataArray with ``row``, ``column`` and ``field`` dims plus the image dims, or a
+mapping of well paths (``"B/3"``) to lists of fields, for sparse plates whose fields may differ in
+shape. :func:`plan_plate` checks everything (the plate and well documents, and every field with its
+labels, through the image planner) before the engine writes the first field.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import xarray as xr
-import zarr
 
-from .format import as_format
-from .plate_spec import check_names, plate_metadata, well_metadata
-from .pyramid import DEFAULT_SCALE_FACTORS, ScaleFactors
-from .scale import Methods
-from .writer import StorageOptions, check_group_fmt, write_plate_metadata, write_well_metadata
+from ..describe import DEFAULT_NAME, describe_image
+from ..errors import InvalidImageError, InvalidImageTypeError
+from ..ngff import Format
+from ..ngff.plate import check_names, plate_metadata, well_metadata
+from ..scale import Methods
+from ..scale.levels import ScaleFactors
+from .labels import LabelPlan, plan_labels
+from .options import StorageOptions
+from .plan import ImagePlan, plan_image
 
-__all__ = ["PLATE_DIMS", "plate_fields", "write_plate"]
+__all__ = ["PLATE_DIMS", "FieldPlan", "PlatePlan", "plan_plate", "plate_fields"]
 
 PLATE_DIMS = ("row", "column", "field")
 
@@ -41,7 +44,7 @@ def _field_entry(field: FieldLike, where: str) -> dict[str, Any]:
     entry = dict(field) if isinstance(field, Mapping) else {"image": field}
     image = entry.get("image")
     if not isinstance(image, xr.DataArray):
-        raise TypeError(
+        raise InvalidImageTypeError(
             f"{where} is not an image: give a DataArray, or a dict with 'image' (a DataArray) and optionally "
             f"'acquisition' and 'labels'; got {type(image).__name__}"
         )
@@ -79,7 +82,7 @@ def plate_fields(plate: xr.DataArray) -> dict[str, list[xr.DataArray]]:
     """
     missing = [d for d in PLATE_DIMS if d not in plate.dims]
     if missing:
-        raise ValueError(
+        raise InvalidImageError(
             f"a plate DataArray needs dims {PLATE_DIMS}; {missing} are missing from {plate.dims}"
         )
     rows = [str(v) for v in plate["row"].values] if "row" in plate.coords else []
@@ -97,66 +100,60 @@ def plate_fields(plate: xr.DataArray) -> dict[str, list[xr.DataArray]]:
     }
 
 
-def write_plate(
-    store: Any,
+@dataclass(frozen=True)
+class FieldPlan:
+    """One field of view: its image's plan and its labels' plans."""
+
+    image: ImagePlan
+    labels: tuple[LabelPlan, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlatePlan:
+    """A whole plate: each well's fields, each well's ``well`` block, and the ``plate`` block."""
+
+    fields: dict[str, tuple[FieldPlan, ...]]
+    wells: dict[str, dict[str, Any]]
+    plate: dict[str, Any]
+    fmt: Format
+
+
+def plan_plate(
     wells: Mapping[str, Sequence[FieldLike]] | xr.DataArray,
+    fmt: Format,
     *,
     rows: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     acquisitions: Sequence[Mapping[str, Any]] | None = None,
     field_count: int | None = None,
     name: str | None = None,
-    scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
-    method: Methods | str = Methods.RESIZE,
-    version: str = "0.5",
-    mode: str = "w-",
+    scale_factors: ScaleFactors | str,
+    method: Methods | str,
     storage_options: StorageOptions = None,
     axis_types: Mapping[str, str | None] | None = None,
-    progress: bool = False,
-) -> None:
-    """Write an HCS plate: every field a full pyramid image, plus well and plate metadata.
-
-    Parameters
-    ----------
-    store
-        Where the plate goes: a path or zarr store.
-    wells
-        ``{"A/1": [field0, field1, ...], ...}``; a field is a DataArray, or a dict with ``image`` (a
-        DataArray), ``acquisition`` (an id of ``acquisitions``) and ``labels`` (``{name: DataArray}``).
-        Fields may differ in shape. Or a dense DataArray with dims ``row``, ``column``, ``field`` and the
-        image dims (see :func:`plate_fields`).
-    rows, columns
-        The plate's row and column names; by default those of the wells, in natural order.
-    acquisitions
-        Dicts with unique non-negative integer ``id`` (and ``name``, ``maximumfieldcount``..., which the
-        spec's strict schema asks for). By default, the ids the fields name, each with the largest number
-        of its fields in one well as ``maximumfieldcount``.
-    field_count
-        The largest number of fields per well; counted from ``wells`` by default.
-    name
-        The plate's name; the DataArray's name, else ``"plate"``.
-    scale_factors, method, version, mode, storage_options, axis_types, progress
-        As for :func:`xarray_omezarr.to_zarr`, for every field.
+) -> PlatePlan:
+    """Plan a plate: its documents and every field (with its labels), as :func:`~.write_plate` writes them.
 
     Examples
     --------
-    >>> import numpy as np, zarr
+    >>> import numpy as np
+    >>> from xarray_omezarr.ngff import FormatV05
     >>> field = xr.DataArray(np.zeros((16, 16), "uint8"), dims=("y", "x"))
-    >>> write_plate(zarr.storage.MemoryStore(), {"A/1": [field], "B/3": [field, field]}, scale_factors=(2,))
+    >>> plan = plan_plate({"A/1": [field], "B/3": [field, field]}, FormatV05(), scale_factors=(2,),
+    ...                   method="local_mean")
+    >>> plan.plate["rows"], len(plan.fields["B/3"])
+    ([{'name': 'A'}, {'name': 'B'}], 2)
     """
-    from .api import to_zarr
-
     if isinstance(wells, xr.DataArray):
         name = name if name is not None else (str(wells.name) if wells.name is not None else None)
         wells = plate_fields(wells)
-    fmt = as_format(version)
     entries = {
         path: [_field_entry(f, f"field {i} of well {path!r}") for i, f in enumerate(fields)]
         for path, fields in wells.items()
     }
     for path in entries:
         if not isinstance(path, str) or path.count("/") != 1:
-            raise ValueError(f"well {path!r} must be a '<row>/<column>' path")
+            raise InvalidImageError(f"well {path!r} must be a '<row>/<column>' path")
     row_names = (
         list(rows) if rows is not None else sorted({p.split("/")[0] for p in entries}, key=_natural_key)
     )
@@ -182,43 +179,23 @@ def write_plate(
             {"path": str(i)} | ({"acquisition": f["acquisition"]} if "acquisition" in f else {})
             for i, f in enumerate(fields)
         ]
-        well_blocks[path] = well_metadata(images, version=None, acquisitions=ids)
-
-    def write_field(entry: Mapping[str, Any], target: Any, compute: bool) -> None:
-        to_zarr(
-            entry["image"],
-            target,
-            scale_factors=scale_factors,
-            method=method,
-            version=fmt.version,
-            storage_options=storage_options,
-            axis_types=axis_types,
-            labels=entry.get("labels"),
-            mode="w",
-            compute=compute,
-            progress=progress and compute,
+        well_blocks[path] = well_metadata(
+            images, version=fmt.version if fmt.versioned_blocks else None, acquisitions=ids
         )
 
-    # a dry run: every field (with its labels) is prepared in memory, not computed, so that anything
-    # zarr or the writer would refuse is refused before the first field is written
-    for fields in entries.values():
-        for entry in fields:
-            write_field(entry, zarr.storage.MemoryStore(), compute=False)
+    def field_plan(entry: Mapping[str, Any]) -> FieldPlan:
+        described = describe_image(entry["image"], axis_types=axis_types)
+        image = plan_image(
+            described.changed(name=described.image.name or DEFAULT_NAME),
+            fmt,
+            scale_factors=scale_factors,
+            method=method,
+            storage_options=storage_options,
+        )
+        labels = plan_labels(entry.get("labels") or {}, image.image, fmt, storage_options=storage_options)
+        return FieldPlan(image, tuple(labels))
 
-    # everything is checked: write field by field, then the wells, then the plate
-    root, fmt = check_group_fmt(store, fmt, mode=mode)
-    for path, fields in entries.items():
-        for i, entry in enumerate(fields):
-            write_field(entry, root.store_path / path / str(i), compute=True)
-        root.require_group(path.split("/")[0])  # the row group
-        write_well_metadata(root.require_group(path), well_blocks[path]["images"], fmt=fmt)
-    write_plate_metadata(
-        root,
-        [r["name"] for r in plate_block["rows"]],
-        [c["name"] for c in plate_block["columns"]],
-        plate_block["wells"],
-        fmt=fmt,
-        acquisitions=plate_block.get("acquisitions"),
-        field_count=plate_block.get("field_count"),
-        name=plate_block.get("name"),
-    )
+    planned = {
+        path: tuple(field_plan(entry) for entry in field_entries) for path, field_entries in entries.items()
+    }
+    return PlatePlan(planned, well_blocks, plate_block, fmt)

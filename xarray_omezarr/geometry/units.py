@@ -22,6 +22,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import InvalidImageError, InvalidImageTypeError
+
 if TYPE_CHECKING:
     import pint
     from pint.facets.plain import PlainQuantity, PlainUnit
@@ -212,7 +214,7 @@ def normalize_unit(
     >>> normalize_unit("s", "space", axis_name="x")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: axis 'x' has unit 's' (second), which is a time unit; a space axis needs a length unit ...
+    xarray_omezarr.errors.InvalidImageError: axis 'x' has unit 's' (second), which is a time unit; a space axis needs a length unit ...
     """
     if unit is None:
         return None
@@ -260,10 +262,12 @@ def _check(resolved: _Resolved, given: str, axis_type: str, axis_name: str) -> s
             what = "which is dimensionless"
         else:
             what = f"which has dimensionality {resolved.dimensionality}"
-        raise ValueError(f"{where}, {what}; a {axis_type} axis needs a {word} unit such as {example!r}")
+        raise InvalidImageError(
+            f"{where}, {what}; a {axis_type} axis needs a {word} unit such as {example!r}"
+        )
     if resolved.spec_name is None or resolved.spec_name not in allowed:
         hint = f" (1 {resolved.name} = {resolved.factor:.6g} {base})" if resolved.factor is not None else ""
-        raise ValueError(
+        raise InvalidImageError(
             f"{where}, which is a {word} unit but not one the OME-NGFF spec allows for "
             f"{axis_type} axes; convert the coordinate values to a supported unit, "
             f"e.g. {base!r}{hint}. Allowed units: {', '.join(sorted(allowed))}"
@@ -271,8 +275,8 @@ def _check(resolved: _Resolved, given: str, axis_type: str, axis_name: str) -> s
     return resolved.spec_name
 
 
-def _channel_error(unit: str, axis_name: str) -> ValueError:
-    return ValueError(
+def _channel_error(unit: str, axis_name: str) -> InvalidImageError:
+    return InvalidImageError(
         f"axis {axis_name!r} is a channel axis and got unit {unit!r}, but channel axes have no "
         "unit in OME-NGFF; drop the unit (set it to None)"
     )
@@ -304,7 +308,7 @@ def _resolve_str(text: str) -> _Resolved:
     try:
         parsed = ureg.parse_units(text)
     except Exception as exc:  # pint's parser raises many types: UndefinedUnitError, TokenError, ...
-        raise ValueError(
+        raise InvalidImageError(
             f"unknown unit {text!r}: {exc}. Use a unit name such as 'micrometer' or 'second', "
             "or an abbreviation such as 'um' or 's'"
         ) from exc
@@ -318,7 +322,7 @@ def _as_pint_unit(unit: object) -> PlainUnit:
     candidate = getattr(unit, "units", unit)
     if isinstance(candidate, PlainUnit):
         return candidate
-    raise TypeError(
+    raise InvalidImageTypeError(
         f"unit must be a string, a pint.Unit, an object with a pint 'units' attribute or None, "
         f"not {type(unit).__name__}"
     )

@@ -10,34 +10,25 @@ the data, not a ratio of shapes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from .axes import Axis
+from ..errors import InvalidImageError, InvalidImageTypeError
+from ..geometry.axes import Axis
+from ..geometry.transforms import LinearAxis, tidy
 from .chunking import default_chunks
-from .scale import Methods, get_method
-from .scale import downsample as _downsample
-from .transforms import LinearAxis, tidy
+from .methods import Methods, get_method
+from .methods import downsample as _downsample
 
-__all__ = ["DEFAULT_SCALE_FACTORS", "Level", "build_pyramid", "level_geometry", "pyramid_factors"]
+__all__ = ["DEFAULT_SCALE_FACTORS", "ScaleFactors", "build_pyramid", "level_geometry", "pyramid_factors"]
 
 DEFAULT_SCALE_FACTORS = (2, 4, 8, 16)
 
 ScaleFactors = Sequence[int] | Sequence[Mapping[str, int]]
 
 
-@dataclass(frozen=True)
-class Level:
-    """One pyramid level: its array (numpy or dask) and the position of its pixels per axis."""
-
-    data: Any
-    geometry: tuple[LinearAxis, ...]
-    factors: tuple[int, ...]
-
-
 def _as_factor(value: Any, where: str) -> int:
     if isinstance(value, bool) or not float(value).is_integer() or int(value) < 1:
-        raise ValueError(f"scale factor {value!r} ({where}) must be a whole number >= 1")
+        raise InvalidImageError(f"scale factor {value!r} ({where}) must be a whole number >= 1")
     return int(value)
 
 
@@ -60,7 +51,7 @@ def pyramid_factors(
 
     Examples
     --------
-    >>> from xarray_omezarr.axes import axes_from_dims
+    >>> from xarray_omezarr.geometry.axes import axes_from_dims
     >>> pyramid_factors([2, 4], axes_from_dims(["z", "y", "x"]), (10, 64, 64))
     [(1, 1, 1), (1, 2, 2), (1, 4, 4)]
     >>> pyramid_factors([{"z": 2, "y": 2, "x": 2}], axes_from_dims(["z", "y", "x"]), (10, 64, 64))
@@ -72,16 +63,20 @@ def pyramid_factors(
     if isinstance(scale_factors, str) and scale_factors == "auto":
         return _auto_factors(axes, shape, spec.name, geometry, chunks)
     if isinstance(scale_factors, str | bytes | Mapping):
-        raise TypeError(f"scale_factors must be a list of ints or of dicts; got {scale_factors!r}")
+        raise InvalidImageTypeError(
+            f"scale_factors must be a list of ints or of dicts; got {scale_factors!r}"
+        )
     levels: list[tuple[int, ...]] = [tuple(1 for _ in axes)]
     for i, entry in enumerate(scale_factors or ()):
         where = f"level {i + 1}"
         if isinstance(entry, Mapping):
             for key in entry:
                 if key not in names:
-                    raise ValueError(f"scale factor {where} names axis {key!r}, which is not one of {names}")
+                    raise InvalidImageError(
+                        f"scale factor {where} names axis {key!r}, which is not one of {names}"
+                    )
                 if key not in space:
-                    raise ValueError(
+                    raise InvalidImageError(
                         f"scale factor {where} downsamples {key!r}, which is not a space axis; only {space} "
                         "can be downsampled"
                     )
@@ -93,7 +88,7 @@ def pyramid_factors(
     for level, factors in enumerate(levels[1:], start=1):
         for name, n, f in zip(names, shape, factors, strict=True):
             if spec.size(n, f) < 1:
-                raise ValueError(
+                raise InvalidImageError(
                     f"scale factor {f} at level {level} would shrink axis {name!r} ({n} pixels) below one "
                     "pixel; use fewer or smaller scale_factors"
                 )
@@ -156,19 +151,18 @@ def _source_level(levels: Sequence[tuple[int, ...]], target: tuple[int, ...]) ->
 
 def build_pyramid(
     data: Any,
-    geometry: Sequence[LinearAxis],
     factors: Sequence[tuple[int, ...]],
     method: Methods | str | None = Methods.RESIZE,
     chunks: Sequence[tuple[int, ...]] | None = None,
-) -> list[Level]:
+) -> list[Any]:
     """Compute every level, each from the nearest finer level it can be derived from.
+
+    Where each level's pixels lie is :func:`level_geometry`'s business; this computes their values.
 
     Parameters
     ----------
     data
         Level 0, a numpy or dask array.
-    geometry
-        Level 0's scale and translation per axis.
     factors
         Cumulative factors per level, as :func:`pyramid_factors` returns them (level 0 first).
     method
@@ -180,9 +174,8 @@ def build_pyramid(
     Examples
     --------
     >>> import numpy as np
-    >>> levels = build_pyramid(np.zeros((4, 6)), [LinearAxis(), LinearAxis()], [(1, 1), (2, 2)], "local_mean")
-    >>> levels[1].data.shape, levels[1].geometry[0]
-    ((2, 3), LinearAxis(scale=2.0, translation=0.5))
+    >>> [level.shape for level in build_pyramid(np.zeros((4, 6)), [(1, 1), (2, 2)], "local_mean")]
+    [(4, 6), (2, 3)]
     """
     spec = get_method(method)
 
@@ -191,11 +184,12 @@ def build_pyramid(
             return array
         return array.rechunk(chunks[index])
 
-    levels = [Level(chunked(data, 0), tuple(geometry), tuple(factors[0]))]
+    levels = [chunked(data, 0)]
     for index, target in enumerate(factors[1:], start=1):
-        source = levels[_source_level([lv.factors for lv in levels], target)]
-        relative = tuple(t // f for f, t in zip(source.factors, target, strict=True))
-        array = _downsample(source.data, relative, spec.name) if any(r > 1 for r in relative) else source.data
-        geometry_k = level_geometry(levels[0].geometry, target, spec.name)
-        levels.append(Level(chunked(array, index), geometry_k, tuple(target)))
+        source = _source_level(factors[:index], target)
+        relative = tuple(t // f for f, t in zip(factors[source], target, strict=True))
+        array = levels[source]
+        if any(r > 1 for r in relative):
+            array = _downsample(array, relative, spec.name)
+        levels.append(chunked(array, index))
     return levels

@@ -12,7 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Axis", "axes_from_dims", "axis_type_from_name", "spec_order", "validate_axes"]
+from ..errors import InvalidImageError
+from .units import normalize_unit
+
+__all__ = [
+    "AxesLike",
+    "Axis",
+    "axes_from_dims",
+    "axis_type_from_name",
+    "parse_axes",
+    "spec_order",
+    "validate_axes",
+]
 
 _TYPES_BY_NAME = {
     "t": "time",
@@ -25,6 +36,7 @@ _TYPES_BY_NAME = {
     "x": "space",
 }
 _CANONICAL_SPACE = ("z", "y", "x")
+_DEFAULT_AXES = {2: "yx", 5: "tczyx"}
 _RANK = {"time": 0, "channel": 1, "space": 2}  # custom axes rank with channels, as the spec allows
 
 
@@ -57,7 +69,7 @@ class Axis:
         if isinstance(value, str):
             return cls(value, axis_type_from_name(value))
         if not isinstance(value, Mapping) or not isinstance(value.get("name"), str):
-            raise ValueError(f"an axis must be a name or a dict with a 'name'; got {value!r}")
+            raise InvalidImageError(f"an axis must be a name or a dict with a 'name'; got {value!r}")
         return cls(value["name"], value.get("type"), value.get("unit"))
 
 
@@ -90,7 +102,9 @@ def axes_from_dims(
     units = dict(units or {})
     unknown = set(axis_types) - set(dims)
     if unknown:
-        raise ValueError(f"axis_types names {sorted(unknown)}, which are not dims of the image {tuple(dims)}")
+        raise InvalidImageError(
+            f"axis_types names {sorted(unknown)}, which are not dims of the image {tuple(dims)}"
+        )
     return [
         Axis(str(d), axis_types[d] if d in axis_types else axis_type_from_name(str(d)), units.get(d))
         for d in dims
@@ -134,23 +148,54 @@ def validate_axes(axes: Sequence[Axis]) -> None:
     >>> validate_axes(axes_from_dims(["x"]))
     Traceback (most recent call last):
     ...
-    ValueError: an OME-Zarr image has 2 to 5 axes; got 1 ('x',)
+    xarray_omezarr.errors.InvalidImageError: an OME-Zarr image has 2 to 5 axes; got 1 ('x',)
     """
     names = tuple(a.name for a in axes)
     if not 2 <= len(axes) <= 5:
-        raise ValueError(f"an OME-Zarr image has 2 to 5 axes; got {len(axes)} {names}")
+        raise InvalidImageError(f"an OME-Zarr image has 2 to 5 axes; got {len(axes)} {names}")
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValueError(f"axis names must be unique; {duplicates} appear more than once in {names}")
+        raise InvalidImageError(f"axis names must be unique; {duplicates} appear more than once in {names}")
     n_space = sum(a.type == "space" for a in axes)
     if not 2 <= n_space <= 3:
-        raise ValueError(
+        raise InvalidImageError(
             f"an OME-Zarr image needs 2 or 3 space axes; {names} has {n_space}. Name them z/y/x, or pass "
             "axis_types={'dim': 'space'} for dims with other names"
         )
     for kind in ("time", "channel"):
         same = [a.name for a in axes if a.type == kind]
         if len(same) > 1:
-            raise ValueError(f"an OME-Zarr image has at most one {kind} axis; got {same}")
+            raise InvalidImageError(f"an OME-Zarr image has at most one {kind} axis; got {same}")
     if spec_order(axes) != list(range(len(axes))):
-        raise ValueError(f"axes {names} are not in the spec's order (time, channel or custom, space)")
+        raise InvalidImageError(f"axes {names} are not in the spec's order (time, channel or custom, space)")
+
+
+AxesLike = str | Sequence[str] | Sequence[Mapping[str, str]] | Sequence[Axis]
+"""The forms the seed API takes axes in."""
+
+
+def parse_axes(axes: AxesLike | None, ndim: int) -> list[Axis]:
+    """Axes from the seed's forms: ``"tczyx"``, a list of names, a list of dicts, or :class:`Axis` objects.
+
+    Without ``axes``, a 2-D image is ``yx`` and a 5-D one ``tczyx``; units become the spec's names.
+
+    Examples
+    --------
+    >>> [a.name for a in parse_axes("czyx", 4)]
+    ['c', 'z', 'y', 'x']
+    >>> parse_axes(None, 2)[0]
+    Axis(name='y', type='space', unit=None)
+    """
+    if axes is None:
+        if ndim not in _DEFAULT_AXES:
+            raise ValueError(
+                f"axes are needed for a {ndim}-D image, e.g. axes={'tczyx'[-ndim:]!r} or a DataArray with dims"
+            )
+        axes = _DEFAULT_AXES[ndim]
+    entries: list[Any] = list(axes)
+    if entries and all(isinstance(a, Axis) for a in entries) and len(entries) == ndim:
+        return entries
+    if len(entries) != ndim:
+        raise ValueError(f"{len(entries)} axes {entries} for an image of {ndim} dimensions")
+    parsed = [Axis.from_json(entry) for entry in entries]
+    return [Axis(a.name, a.type, normalize_unit(a.unit, a.type, axis_name=a.name)) for a in parsed]

@@ -1,4 +1,8 @@
-"""Writing dask blocks into zarr arrays, leaving chunks that hold only the fill value unwritten.
+"""The blocks the engine writes: dask blocks of whole stored objects, and the target that writes them.
+
+:func:`as_dask` cuts numpy input into views (never a copy) and :func:`write_ready` makes every block
+cover whole chunks or shards, so that no two tasks write one stored object. :class:`SkipEmptyChunks`
+then writes each block, leaving chunks that hold only the fill value unwritten.
 
 Zarr skips such chunks too (``write_empty_chunks=False``), but it finds them by comparing every chunk with
 its fill value through a broadcast and a temporary array of booleans, which costs about a tenth of a
@@ -10,12 +14,17 @@ results is the one zarr would write.
 from __future__ import annotations
 
 import itertools
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import zarr
 
-__all__ = ["SkipEmptyChunks", "write_target"]
+from ..geometry.axes import Axis
+from ..scale.chunking import write_units
+
+__all__ = ["SkipEmptyChunks", "as_dask", "write_ready", "write_target"]
 
 
 class SkipEmptyChunks:
@@ -82,3 +91,41 @@ def write_target(array: zarr.Array) -> Any:
     if array.shards is None and not array.config.write_empty_chunks and fill is not None and not np.any(fill):
         return SkipEmptyChunks(array)
     return array
+
+
+def write_ready(level: Any, objects: tuple[int, ...], axes: Sequence[Axis]) -> Any:
+    """``level`` as dask blocks that each cover whole stored ``objects`` (chunks or shards).
+
+    Blocks that already do are kept; anything else is cut into :func:`write_units`.
+    """
+    if hasattr(level, "dask") and all(
+        all(c % o == 0 for c in block_sizes[:-1])
+        for block_sizes, o in zip(level.chunks, objects, strict=True)
+    ):
+        return level
+    return as_dask(level, write_units(objects, level.shape, level.dtype, axes))
+
+
+def as_dask(array: Any, chunks: tuple[int, ...]) -> Any:
+    """``array`` as a dask array with ``chunks``; numpy input is cut into views, never copied."""
+    import dask.array as da
+
+    if hasattr(array, "dask"):
+        return array.rechunk(chunks)
+    if not isinstance(array, np.ndarray):
+        return da.from_array(array if hasattr(array, "shape") else np.asarray(array), chunks=chunks)
+    # da.from_array copies a numpy array and hashes all of it for a name: twice the memory and seconds
+    # of work for an image of GiBs. Views of the caller's array cost neither; the name only has to be
+    # unique.
+    normalized = da.core.normalize_chunks(chunks, array.shape, dtype=array.dtype)
+    name = f"numpy-image-{uuid.uuid4().hex}"
+    starts = [np.cumsum((0, *c[:-1])) for c in normalized]
+    graph = {
+        (name, *index): array[
+            tuple(
+                slice(int(s[i]), int(s[i]) + c[i]) for s, c, i in zip(starts, normalized, index, strict=True)
+            )
+        ]
+        for index in itertools.product(*(range(len(c)) for c in normalized))
+    }
+    return da.Array(graph, name, normalized, dtype=array.dtype)

@@ -1,0 +1,291 @@
+"""Model to xarray: one level as a lazy Dataset with physical coordinates, and trees of images, labels,
+wells and plates.
+
+Coordinates are rebuilt from each level's geometry (the dataset transforms followed by the
+multiscale's), with the same formula the writer used, so writing what was read reproduces the store's
+metadata. Channel names from ``omero`` become the channel coordinate.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+import zarr
+from xarray.core import indexing
+
+from ..describe import DEFAULT_NAME
+from ..model import Level, Multiscale
+from ..read import child_group, group_ome, label_names, read_multiscale, read_plate, read_well
+from .arrays import OmeZarrBackendArray, StackedFieldsArray
+
+__all__ = [
+    "ImageNode",
+    "add_labels",
+    "group_nodes",
+    "level_dataset",
+    "open_image",
+    "plate_dataset",
+    "well_dataset",
+]
+
+
+@dataclass(frozen=True)
+class ImageNode:
+    """A multiscale image as read: its group, its model and the group's OME metadata."""
+
+    group: zarr.Group
+    image: Multiscale
+    ome: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def axes(self) -> Any:
+        return self.image.axes
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        return self.image.levels
+
+    @property
+    def name(self) -> str | None:
+        return self.image.name
+
+    def channel_labels(self) -> list[str] | None:
+        return self.image.channel_labels()
+
+    def array(self, level: int) -> zarr.Array:
+        """The zarr array of ``level`` (its presence was checked on reading)."""
+        node = self.group[self.image.levels[level].path]
+        assert isinstance(node, zarr.Array)
+        return node
+
+
+def open_image(group: zarr.Group, index: int = 0) -> ImageNode:
+    """Read multiscale ``index`` of ``group`` with what the backend needs beside the model."""
+    return ImageNode(group, read_multiscale(group, index), group_ome(group))
+
+
+def _field_paths(group: zarr.Group) -> list[str]:
+    return [f.path for f in read_well(group).fields]
+
+
+def _variable_name(image: ImageNode) -> str:
+    name = image.name
+    if not name or "/" in name:  # ome-zarr-py names images after their group path, e.g. "/"
+        return DEFAULT_NAME
+    return name
+
+
+def level_dataset(image: ImageNode, level: int = 0) -> xr.Dataset:
+    """One resolution level of an image as a lazy Dataset with physical coordinates.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> from xarray_omezarr.writer import write_image
+    >>> g = zarr.open_group(zarr.storage.MemoryStore())
+    >>> _ = write_image(np.zeros((4, 4), "uint8"), g, scale_factors=(2,), method="local_mean", name="cells")
+    >>> ds = level_dataset(open_image(g), 1)
+    >>> ds["cells"].dims, ds["y"].values
+    (('y', 'x'), array([0.5, 2.5]))
+    """
+    if not -len(image.levels) <= level < len(image.levels):
+        raise IndexError(
+            f"level {level} requested, but the image has {len(image.levels)} levels (0 to "
+            f"{len(image.levels) - 1})"
+        )
+    ref = image.levels[level]
+    dims = tuple(a.name for a in image.axes)
+    coords: dict[str, Any] = {}
+    labels = image.channel_labels()
+    for axis, size, geometry in zip(image.axes, image.array(level).shape, ref.geometry, strict=True):
+        if axis.type == "channel":
+            if labels is not None:
+                coords[axis.name] = xr.Variable(axis.name, np.asarray(labels, dtype=object))
+            continue
+        attrs = {"units": axis.unit} if axis.unit else {}
+        coords[axis.name] = xr.Variable(axis.name, geometry.values(size), attrs)
+    data = indexing.LazilyIndexedArray(OmeZarrBackendArray(image.array(level)))
+    variable = xr.Variable(dims, data, attrs={"ome": dict(image.ome)})
+    variable.encoding = {
+        "preferred_chunks": dict(zip(dims, image.array(level).chunks, strict=True)),
+        "chunks": tuple(image.array(level).chunks),
+        "dtype": variable.dtype,
+    }
+    return xr.Dataset({_variable_name(image): variable}, coords=coords, attrs={"ome": dict(image.ome)})
+
+
+def _label_variable_name(label: str, taken: set[str]) -> str:
+    # a label named like the image (or like an axis) gets a suffix, so neither hides the other
+    return label if label not in taken else f"{label}_label"
+
+
+def add_labels(ds: xr.Dataset, group: zarr.Group, level: int) -> xr.Dataset:
+    """Add each label image at ``level`` as a data variable on the image's coordinates.
+
+    A label whose level does not lie on the image's level (written by a tool with another geometry) is
+    left out with a warning; ``open_datatree`` shows it with its own coordinates.
+    """
+    for name in label_names(group):
+        try:
+            label = open_image(child_group(child_group(group, "labels", "labels group"), name, "label image"))
+        except (KeyError, ValueError) as error:
+            warnings.warn(f"label image {name!r} is listed but cannot be read: {error}", stacklevel=3)
+            continue
+        if not -len(label.levels) <= level < len(label.levels):
+            warnings.warn(f"label image {name!r} has no level {level}; it is left out", stacklevel=3)
+            continue
+        label_ds = level_dataset(label, level)
+        array = next(iter(label_ds.data_vars.values()))
+        aligned = all(
+            d in ds.coords
+            and ds.sizes[d] == array.sizes[d]
+            and np.allclose(ds[d].values, array[d].values, rtol=1e-9, atol=1e-12)
+            for d in array.dims
+        )
+        if not aligned:
+            warnings.warn(
+                f"label image {name!r} does not lie on the image's pixels at level {level}; it is left out "
+                "(xr.open_datatree shows it with its own coordinates)",
+                stacklevel=3,
+            )
+            continue
+        array = array.drop_vars([c for c in array.coords if c in ds.coords]).assign_coords(
+            {d: ds[d] for d in array.dims}
+        )
+        ome = dict(label.ome)
+        array.attrs = {"ome": ome, "image-label": ome.get("image-label", {})}
+        ds[_label_variable_name(name, {str(v) for v in ds.variables})] = array
+    return ds
+
+
+def _image_nodes(
+    image: ImageNode, prefix: str, drop_variables: str | Iterable[str] | None
+) -> dict[str, xr.Dataset]:
+    """Tree nodes of one multiscale image: its group (with the OME metadata) and one node per level."""
+    nodes = {prefix or "/": xr.Dataset(attrs={"ome": dict(image.ome)})}
+    for index, ref in enumerate(image.levels):
+        ds = level_dataset(image, index)
+        ds.attrs = {}
+        for variable in ds.data_vars.values():
+            variable.attrs = {}
+        if drop_variables is not None:
+            ds = ds.drop_vars(drop_variables, errors="ignore")
+        nodes[f"{prefix}/{ref.path}"] = ds
+    return nodes
+
+
+def group_nodes(
+    group: zarr.Group, prefix: str, drop_variables: str | Iterable[str] | None = None, multiscale: int = 0
+) -> dict[str, xr.Dataset]:
+    """Tree nodes of an image (levels and labels), a well (its fields) or a plate (rows, wells, fields)."""
+    ome = group_ome(group)
+    if "plate" in ome:
+        plate = read_plate(group)
+        nodes = {prefix or "/": xr.Dataset(attrs={"ome": group_ome(group)})}
+        for well in plate.wells:
+            nodes.setdefault(f"{prefix}/{well.row}", xr.Dataset())
+            nodes.update(
+                group_nodes(child_group(group, well.path, "well"), f"{prefix}/{well.path}", drop_variables)
+            )
+        return nodes
+    if "well" in ome:
+        nodes = {prefix or "/": xr.Dataset(attrs={"ome": dict(ome)})}
+        for field in _field_paths(group):
+            nodes.update(group_nodes(child_group(group, field, "field"), f"{prefix}/{field}", drop_variables))
+        return nodes
+    nodes = _image_nodes(open_image(group, multiscale), prefix, drop_variables)
+    names = label_names(group)
+    if names:
+        nodes[f"{prefix}/labels"] = xr.Dataset(
+            attrs={"ome": group_ome(child_group(group, "labels", "labels group"))}
+        )
+    for name in names:
+        nodes.update(
+            _image_nodes(
+                open_image(child_group(child_group(group, "labels", "labels group"), name, "label image")),
+                f"{prefix}/labels/{name}",
+                drop_variables,
+            )
+        )
+    return nodes
+
+
+def stacked_fields(
+    fields: Mapping[tuple[int, ...], zarr.Group],
+    dims: Sequence[str],
+    index: Sequence[Sequence[Any]],
+    level: int,
+) -> xr.DataArray:
+    """Stack field images into one lazy array over ``dims`` (e.g. row, column, field); gaps are filled.
+
+    Every field must share its shape, dtype and coordinates; otherwise the error points to
+    ``open_datatree``, which keeps each field as it is.
+    """
+    images = {key: open_image(group) for key, group in fields.items()}
+    arrays = {key: level_dataset(image, level) for key, image in images.items()}
+    first_key, first_image = next(iter(images.items()))
+    first = arrays[first_key]
+    for key, ds in arrays.items():
+        a, b = ds[_variable_name(images[key])], first[_variable_name(first_image)]
+        same = (
+            a.shape == b.shape
+            and a.dtype == b.dtype
+            and all(np.array_equal(ds[d].values, first[d].values) for d in b.dims if d in b.coords)
+        )
+        if not same:
+            where = "/".join(str(index[i][k]) for i, k in enumerate(key))
+            origin = "/".join(str(index[i][k]) for i, k in enumerate(first_key))
+            raise ValueError(
+                f"field {where} differs from field {origin} in shape, dtype or coordinates, so the fields "
+                "cannot be stacked into one array; open the store with xr.open_datatree(path, "
+                "engine='omezarr') to get every field as it is"
+            )
+    zarr_arrays = {key: images[key].array(level) for key in images}
+    reference = zarr_arrays[first_key]
+    outer_shape = tuple(len(values) for values in index)
+    name = _variable_name(first_image)
+    image_dims = first[name].dims
+    data = indexing.LazilyIndexedArray(StackedFieldsArray(zarr_arrays, outer_shape, reference))
+    variable = xr.Variable((*dims, *image_dims), data)
+    variable.encoding = {
+        "preferred_chunks": dict(zip(dims, (1,) * len(dims), strict=True))
+        | dict(zip(image_dims, reference.chunks, strict=True))
+    }
+    coords: dict[str, Any] = {d: list(values) for d, values in zip(dims, index, strict=True)}
+    coords.update({str(d): first[d] for d in first.coords})
+    stacked = xr.DataArray(variable, coords=coords, name=name)
+    stacked.encoding = variable.encoding  # the DataArray constructor does not carry it over
+    return stacked
+
+
+def plate_dataset(group: zarr.Group, level: int) -> xr.Dataset:
+    """A plate whose fields share a shape, as one lazy array with dims row, column, field + image dims."""
+    plate = read_plate(group)
+    fields: dict[tuple[int, ...], zarr.Group] = {}
+    field_count = 0
+    for well in plate.wells:
+        paths = _field_paths(child_group(group, well.path, "well"))
+        field_count = max(field_count, len(paths))
+        for number, path in enumerate(paths):
+            key = (plate.rows.index(well.row), plate.columns.index(well.column), number)
+            fields[key] = child_group(child_group(group, well.path, "well"), path, "field")
+    if not fields:
+        raise ValueError("the plate has no fields")
+    index: list[list[Any]] = [list(plate.rows), list(plate.columns), list(range(field_count))]
+    stacked = stacked_fields(fields, ("row", "column", "field"), index, level)
+    return xr.Dataset({stacked.name: stacked}, attrs={"ome": group_ome(group)})
+
+
+def well_dataset(group: zarr.Group, level: int) -> xr.Dataset:
+    """A well whose fields share a shape, as one lazy array with dims field + image dims."""
+    paths = _field_paths(group)
+    fields: dict[tuple[int, ...], zarr.Group] = {
+        (n,): child_group(group, path, "field") for n, path in enumerate(paths)
+    }
+    stacked = stacked_fields(fields, ("field",), [list(range(len(paths)))], level)
+    return xr.Dataset({stacked.name: stacked}, attrs={"ome": group_ome(group)})

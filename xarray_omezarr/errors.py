@@ -1,0 +1,51 @@
+"""The exceptions this package raises, each keeping the built-in type code already catches.
+
+Two families: bad input to a writer (raised before anything is written) and a malformed store met
+by a reader. Each class also derives from the built-in exception that was raised before it existed,
+so ``except ValueError`` or ``except FileExistsError`` keeps working.
+
+Examples
+--------
+>>> issubclass(InvalidImageError, ValueError), issubclass(TargetExistsError, FileExistsError)
+(True, True)
+>>> try:
+...     raise MalformedStoreError("zarr.json: 'multiscales' is missing")
+... except ValueError as error:
+...     print(error)
+zarr.json: 'multiscales' is missing
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InvalidImageError",
+    "InvalidImageTypeError",
+    "MalformedStoreError",
+    "NoImageError",
+    "OmeZarrError",
+    "TargetExistsError",
+]
+
+
+class OmeZarrError(Exception):
+    """Base of every exception raised by xarray-omezarr."""
+
+
+class InvalidImageError(OmeZarrError, ValueError):
+    """Bad input to a writer: what was wrong and how to fix it. Nothing was written."""
+
+
+class InvalidImageTypeError(OmeZarrError, TypeError):
+    """Input of the wrong type (a label that is not integers, a field that is not a DataArray...)."""
+
+
+class TargetExistsError(OmeZarrError, FileExistsError):
+    """The target already holds data and the call did not ask to replace it (``mode="w"``)."""
+
+
+class NoImageError(OmeZarrError, FileNotFoundError):
+    """There is no store, group or image where one was expected."""
+
+
+class MalformedStoreError(OmeZarrError, ValueError):
+    """A store whose OME metadata is inconsistent or points outside it; the message names the place."""

@@ -1,0 +1,180 @@
+"""Read an OME-Zarr store (OME-NGFF 0.1 to 0.5) into :mod:`xarray_omezarr.model`: the writer's mirror.
+
+The functions here open groups and arrays; everything they learn goes through the pure parsers of
+:mod:`.ngff`, so a store read back gives the same model the planner produced for it. A malformed
+store is refused with a :class:`~xarray_omezarr.errors.MalformedStoreError` that names the metadata
+file and the key at fault, and no path in the metadata can lead outside the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import zarr
+
+from .errors import MalformedStoreError
+from .model import LabelImage, Multiscale, Plate, Well, WellField
+from .ngff import ome_attributes, version_of
+from .ngff.multiscale import dataset_paths, multiscale_from_json, safe_relative_path
+
+__all__ = [
+    "child_group",
+    "group_ome",
+    "is_ome_zarr_attrs",
+    "is_ome_zarr_path",
+    "label_names",
+    "read_label",
+    "read_multiscale",
+    "read_plate",
+    "read_well",
+]
+
+
+def group_ome(group: zarr.Group) -> dict[str, Any]:
+    """The OME metadata of a group, unwrapped whatever the version."""
+    return ome_attributes(dict(group.attrs))
+
+
+def metadata_file(group: zarr.Group) -> str:
+    """The name of the file that holds ``group``'s attributes, for error messages."""
+    name = "zarr.json" if group.metadata.zarr_format == 3 else ".zattrs"
+    return f"{group.path}/{name}" if group.path else name
+
+
+def is_ome_zarr_attrs(attrs: Mapping[str, Any]) -> bool:
+    """Whether group attributes hold OME metadata this package reads."""
+    ome = ome_attributes(dict(attrs))
+    return any(key in ome for key in ("multiscales", "plate", "well", "bioformats2raw.layout"))
+
+
+def is_ome_zarr_path(path: str) -> bool:
+    """Whether the local directory ``path`` is an OME-Zarr group, from its metadata file alone."""
+    for name in ("zarr.json", ".zattrs"):
+        try:
+            with open(os.path.join(path, name), encoding="utf-8") as f:
+                attrs = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if name == "zarr.json":
+            if attrs.get("node_type") != "group":
+                return False
+            attrs = attrs.get("attributes", {})
+        if isinstance(attrs, dict) and is_ome_zarr_attrs(attrs):
+            return True
+    return False
+
+
+def child_group(group: zarr.Group, path: str, what: str = "group") -> zarr.Group:
+    """The group at ``path`` below ``group``, which the metadata lists; a clear error if it is not there."""
+    try:
+        node = group[path]
+    except KeyError:
+        raise MalformedStoreError(
+            f"{metadata_file(group)} lists the {what} {path!r}, but the store has no group at {path!r}"
+        ) from None
+    if not isinstance(node, zarr.Group):
+        raise MalformedStoreError(f"{path!r} is listed in the metadata but is not a group")
+    return node
+
+
+def read_multiscale(group: zarr.Group, index: int = 0) -> Multiscale:
+    """Read multiscale ``index`` of ``group`` into a :class:`~xarray_omezarr.model.Multiscale`.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> from xarray_omezarr.writer import write_image
+    >>> g = zarr.open_group(zarr.storage.MemoryStore())
+    >>> _ = write_image(np.zeros((8, 8), "uint8"), g, scale_factors=(2,), method="local_mean")
+    >>> image = read_multiscale(g)
+    >>> [lv.path for lv in image.levels], image.levels[1].geometry[0]
+    (['0', '1'], LinearAxis(scale=2.0, translation=0.5))
+    """
+    ome = group_ome(group)
+    arrays = []
+    for path in dataset_paths(ome, index):
+        try:
+            node = group[path]
+        except KeyError:
+            raise MalformedStoreError(
+                f"dataset {path!r} is listed in the metadata but there is no array there"
+            ) from None
+        if not isinstance(node, zarr.Array):
+            raise MalformedStoreError(f"dataset {path!r} is a group, not an array")
+        arrays.append((tuple(node.shape), node.dtype, tuple(node.chunks), node.shards))
+    return multiscale_from_json(ome, arrays, index)
+
+
+def label_names(group: zarr.Group) -> list[str]:
+    """The label images listed in ``group``'s ``labels`` group (checked to stay inside the store)."""
+    try:
+        labels_group = group["labels"]
+    except KeyError:
+        return []
+    if not isinstance(labels_group, zarr.Group):
+        return []
+    names = group_ome(labels_group).get("labels") or []
+    return [safe_relative_path(n, "label") for n in names if isinstance(n, str)]
+
+
+def read_label(group: zarr.Group, name: str) -> LabelImage:
+    """The label image ``labels/<name>`` of the image ``group``."""
+    labels_group = child_group(group, "labels", "labels group")
+    node = child_group(labels_group, name, "label image")
+    block = group_ome(node).get("image-label")
+    return LabelImage(name, read_multiscale(node), dict(block) if isinstance(block, Mapping) else {})
+
+
+def read_well(group: zarr.Group, path: str = "", row: str = "", column: str = "") -> Well:
+    """The well metadata of ``group``: its fields, checked to stay inside the store."""
+    well = group_ome(group).get("well")
+    images = well.get("images") if isinstance(well, Mapping) else None
+    if not isinstance(images, list):
+        raise MalformedStoreError("the group holds no OME-Zarr well ('well' with 'images' is missing)")
+    fields = []
+    for image in images:
+        field_path = safe_relative_path(image.get("path") if isinstance(image, Mapping) else None, "field")
+        acquisition = image.get("acquisition")
+        fields.append(WellField(field_path, acquisition if isinstance(acquisition, int) else None))
+    return Well(path, row, column, tuple(fields))
+
+
+def read_plate(group: zarr.Group) -> Plate:
+    """Read the plate metadata of ``group``, refusing wells outside the plate or the store.
+
+    Wells carry no fields here (their groups are opened only when needed: see :func:`read_well`).
+    """
+    ome = group_ome(group)
+    plate = ome.get("plate")
+    if not isinstance(plate, Mapping):
+        raise MalformedStoreError("the group holds no OME-Zarr plate ('plate' is missing)")
+    try:
+        rows = tuple(str(r["name"]) for r in plate["rows"])
+        columns = tuple(str(c["name"]) for c in plate["columns"])
+        entries = list(plate["wells"])
+    except (KeyError, TypeError):
+        raise MalformedStoreError("the plate metadata needs 'rows', 'columns' and 'wells' lists") from None
+    wells = []
+    for entry in entries:
+        path = safe_relative_path(entry.get("path") if isinstance(entry, Mapping) else None, "well")
+        parts = path.split("/")
+        if len(parts) != 2 or parts[0] not in rows or parts[1] not in columns:
+            raise MalformedStoreError(
+                f"well {path!r} is not '<row>/<column>' with a row and a column of the plate"
+            )
+        wells.append(Well(path, parts[0], parts[1]))
+    acquisitions = plate.get("acquisitions")
+    field_count = plate.get("field_count")
+    name = plate.get("name")
+    return Plate(
+        rows,
+        columns,
+        tuple(wells),
+        name=name if isinstance(name, str) else None,
+        acquisitions=tuple(acquisitions) if isinstance(acquisitions, list) else None,
+        field_count=field_count if isinstance(field_count, int) else None,
+        version=version_of(ome),
+    )

@@ -1,0 +1,282 @@
+"""The engine: the one place that creates OME-Zarr arrays and writes OME metadata.
+
+It carries out plans (:mod:`.plan`) for images, labels and plates alike, in an order that never
+leaves a store claiming to be more complete than it is:
+
+1. let zarr refuse the arrays' settings in memory, before the target is touched;
+2. create every array;
+3. write the data, level by level (lazily with ``compute=False``);
+4. write the OME metadata last, then whatever the caller's ``after`` adds (a label's listing, a
+   well's and a plate's documents).
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import zarr
+
+from ..errors import InvalidImageError, TargetExistsError
+from ..geometry.axes import Axis
+from ..model import Multiscale
+from ..ngff import Format, ome_attributes
+from ..ngff.multiscale import multiscale_json
+from ..ngff.omero import needs_windows, with_windows
+from ..scale.chunking import read_blocks
+from . import execution
+from .blocks import write_target
+from .groups import GroupLike, check_format, check_group_fmt
+from .plan import ImagePlan
+from .plates import PlatePlan
+
+__all__ = [
+    "channel_ranges",
+    "list_label",
+    "preflight",
+    "write_document",
+    "write_image",
+    "write_image_label",
+    "write_label",
+    "write_multiscale_metadata",
+    "write_plate",
+]
+
+
+def _create_arrays(plan: ImagePlan, into: zarr.Group, overwrite: bool) -> list[zarr.Array]:
+    kwargs = plan.fmt.array_kwargs(plan.image.dims)
+    return [
+        into.create_array(
+            name=level.path,
+            shape=level.shape,
+            dtype=plan.image.dtype,
+            overwrite=overwrite,
+            **options,
+            **kwargs,
+        )
+        for level, options in zip(plan.image.levels, plan.arrays, strict=True)
+    ]
+
+
+def preflight(plan: ImagePlan) -> None:
+    """Let zarr refuse bad storage options or dtypes in memory, before the real store is touched."""
+    try:
+        _create_arrays(
+            plan,
+            zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=plan.fmt.zarr_format),
+            False,
+        )
+    except (TypeError, ValueError) as error:
+        raise InvalidImageError(f"zarr cannot create the arrays with these settings: {error}") from error
+
+
+def write_multiscale_metadata(
+    group: zarr.Group, image: Multiscale, fmt: Format, datasets: Sequence[Mapping[str, Any]] | None = None
+) -> None:
+    """Write the image's OME metadata into ``group`` (the last step of every image write)."""
+    group.attrs.update(fmt.wrap(multiscale_json(image, fmt, datasets)))
+
+
+def channel_ranges(array: zarr.Array, axes: Sequence[Axis]) -> np.ndarray:
+    """The finite data range of each channel of a written level, as a ``(channels, 2)`` array.
+
+    Read back block by block (blocks of whole chunks, up to 16 MiB, which zarr decodes in parallel), so
+    memory stays bounded whatever the level's size. A channel with no finite value gets NaN.
+    """
+    channel = next((i for i, a in enumerate(axes) if a.type == "channel"), None)
+    count = array.shape[channel] if channel is not None else 1
+    lows, highs = np.full(count, np.inf), np.full(count, -np.inf)
+    step = read_blocks(array.chunks, array.shape, array.dtype, axes)
+    starts = [range(0, n, s) for n, s in zip(array.shape, step, strict=True)]
+    for corner in itertools.product(*starts):
+        region = tuple(slice(c, c + s) for c, s in zip(corner, step, strict=True))
+        block = np.asarray(array[region])
+        block = np.moveaxis(block, channel, 0) if channel is not None else block[None]
+        if block.dtype.kind == "f":
+            block = np.where(np.isfinite(block), block, np.nan)
+        over = tuple(range(1, block.ndim))
+        first = corner[channel] if channel is not None else 0
+        index = slice(first, first + block.shape[0])
+        with warnings.catch_warnings():  # a block with no finite value of a channel: NaN, which fmin skips
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lows[index] = np.fmin(lows[index], np.nanmin(block, axis=over).astype(float))
+            highs[index] = np.fmax(highs[index], np.nanmax(block, axis=over).astype(float))
+    lows[np.isinf(lows)] = np.nan
+    highs[np.isinf(highs)] = np.nan
+    return np.stack([lows, highs], axis=1)
+
+
+def _refuse_memory_store_on_a_cluster(group: GroupLike) -> None:
+    """A MemoryStore lives in this process: workers in other processes would write into copies of it."""
+    store = group.store if isinstance(group, zarr.Group) else getattr(group, "store", group)
+    if not isinstance(store, zarr.storage.MemoryStore):
+        return
+    client = execution.distributed_client()
+    if client is not None and not execution.workers_share_this_process(client):
+        raise InvalidImageError(
+            "the target is a zarr MemoryStore, which lives in this process, while the dask.distributed "
+            "workers run in other processes: their writes would be lost. Write to a path, URL or object "
+            "store, or outside the cluster (nothing was written)"
+        )
+
+
+def _refuse_existing(group: zarr.Group, paths: Sequence[str], mode: str) -> None:
+    if mode == "w":
+        return
+    taken = [p for p in paths if p in group]
+    if taken:
+        raise TargetExistsError(
+            f"the group already holds {taken}; pass mode='w' to replace them (nothing was written)"
+        )
+
+
+def _store_then(
+    sources: Sequence[Any],
+    arrays: Sequence[zarr.Array],
+    finish: Callable[..., None],
+    compute: bool | None,
+    progress: bool,
+) -> list[Any]:
+    """Write every level, then call ``finish`` (the metadata); lazily when ``compute`` is false."""
+    import dask
+    import dask.array as da
+
+    targets = [write_target(array) for array in arrays]
+    stored = da.store(list(sources), targets, lock=False, compute=False, return_stored=False)  # type: ignore[arg-type]
+    done = dask.delayed(finish, pure=False)(stored)
+    if compute:
+        execution.compute(done, progress=progress)
+        return []
+    return [done]
+
+
+def write_image(
+    plan: ImagePlan,
+    target: GroupLike,
+    *,
+    mode: str = "w-",
+    compute: bool | None = True,
+    progress: bool = False,
+    after: Callable[[zarr.Group], None] | None = None,
+    preflighted: bool = False,
+) -> list[Any]:
+    """Carry out ``plan`` into ``target`` (a group, or a path or store where one is created).
+
+    ``after`` runs with the image's group once its data and metadata are written. ``preflighted``
+    says the caller already ran :func:`preflight` on the plan. Returns ``[]``, or with
+    ``compute=False`` the delayed write.
+    """
+    if not preflighted:
+        preflight(plan)
+    if compute:
+        _refuse_memory_store_on_a_cluster(target)
+    # everything is checked: now, and only now, touch the store
+    if isinstance(target, zarr.Group):
+        group, fmt = target, check_format(target, plan.fmt)
+    else:
+        group, fmt = check_group_fmt(target, plan.fmt, mode=mode)
+    _refuse_existing(group, plan.paths, mode)
+    arrays = _create_arrays(plan, group, overwrite=mode == "w")
+
+    def finish(*_: Any) -> None:
+        image = plan.image
+        if needs_windows(image.omero):
+            assert image.omero is not None
+            # from the smallest level, read back: a thumbnail's worth of reading for a pyramid
+            ranges = channel_ranges(arrays[-1], image.axes)
+            image = _with_omero(image, with_windows(image.omero, ranges, arrays[-1].dtype))
+        write_multiscale_metadata(group, image, fmt, plan.datasets)
+        if after is not None:
+            after(group)
+
+    return _store_then(plan.data, arrays, finish, compute, progress)
+
+
+def _with_omero(image: Multiscale, omero: Mapping[str, Any]) -> Multiscale:
+    return replace(image, omero=omero)
+
+
+def write_document(group: zarr.Group, key: str, block: Mapping[str, Any] | list[str], fmt: Format) -> None:
+    """Set one OME document (``plate``, ``well``, ``labels``...) of ``group``, keeping its others."""
+    group.attrs.update(fmt.wrap({key: block}))
+
+
+def write_image_label(labels_group: zarr.Group, name: str, block: Mapping[str, Any], fmt: Format) -> None:
+    """Set the ``image-label`` block of label image ``name``, keeping its multiscale metadata."""
+    target = labels_group[name]
+    if not isinstance(target, zarr.Group):
+        raise InvalidImageError(f"labels/{name} is not a group; write the label image before its metadata")
+    ome = ome_attributes(dict(target.attrs))
+    versioned = {"version": fmt.version} if fmt.versioned_blocks else {}
+    block = versioned | {k: v for k, v in block.items() if k != "version"}
+    target.attrs.update(fmt.wrap({k: v for k, v in ome.items() if k != "version"} | {"image-label": block}))
+
+
+def list_label(labels_group: zarr.Group, name: str, fmt: Format) -> None:
+    """Add ``name`` to the ``labels`` list, keeping the names already there."""
+    names = list(ome_attributes(dict(labels_group.attrs)).get("labels") or [])
+    if name not in names:
+        names.append(name)
+    write_document(labels_group, "labels", names, fmt)
+
+
+def write_label(
+    plan: ImagePlan,
+    image_group: zarr.Group,
+    name: str,
+    image_label: Mapping[str, Any],
+    *,
+    mode: str = "w-",
+    compute: bool | None = True,
+    progress: bool = False,
+) -> list[Any]:
+    """Write a label image's pyramid into ``labels/<name>`` of ``image_group``, then its metadata.
+
+    The label's multiscale and ``image-label`` metadata come after its data, and its name joins the
+    ``labels`` list last, so an interrupted write never lists a half-written label.
+    """
+    if f"labels/{name}" in image_group and mode != "w":
+        raise TargetExistsError(f"the image already has a label image {name!r}; pass mode='w' to replace it")
+    fmt = check_format(image_group, plan.fmt)
+
+    def after(_: zarr.Group) -> None:
+        labels_group = image_group.require_group("labels")
+        write_image_label(labels_group, name, image_label, fmt)
+        list_label(labels_group, name, fmt)
+
+    # a path, not a group: the label group is created only once everything has been checked
+    return write_image(
+        plan,
+        image_group.store_path / "labels" / name,
+        mode=mode,
+        compute=compute,
+        progress=progress,
+        after=after,
+    )
+
+
+def write_plate(plan: PlatePlan, store: GroupLike, *, mode: str = "w-", progress: bool = False) -> None:
+    """Write a planned plate: field by field (memory stays bounded by one field), each well's metadata
+    after its fields, and the plate's metadata last."""
+    for fields in plan.fields.values():
+        for field in fields:
+            preflight(field.image)
+            for label in field.labels:
+                preflight(label.plan)
+    # everything is checked: write field by field, then the wells, then the plate
+    root, fmt = check_group_fmt(store, plan.fmt, mode=mode)
+    for path, fields in plan.fields.items():
+        for i, field in enumerate(fields):
+            target = root.store_path / path / str(i)
+            write_image(field.image, target, mode="w", progress=progress, preflighted=True)
+            if field.labels:
+                group = zarr.open_group(target, mode="r+")
+                for label in field.labels:
+                    write_label(label.plan, group, label.name, label.image_label, mode="w", progress=progress)
+        root.require_group(path.split("/")[0])  # the row group
+        write_document(root.require_group(path), "well", plan.wells[path], fmt)
+    write_document(root, "plate", plan.plate, fmt)
