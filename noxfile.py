@@ -25,10 +25,11 @@ nox.options.error_on_missing_interpreters = False
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check."""
-    session.install("ruff")
+    """Ruff lint and format check, and the layering contracts (import-linter, in pyproject.toml)."""
+    session.install("ruff", "import-linter", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session(python="3.11")

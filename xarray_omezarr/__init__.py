@@ -7,12 +7,11 @@ libraries (dask, scipy, scikit-image, pint) load only when a function needs them
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from . import accessor as _accessor  # noqa: F401  (registers .omezarr)
 from .api import pyramid, to_zarr, to_zarr_label, write_plate
 from .ngff import CurrentFormat, FormatV04, FormatV05, format_from_version
 from .scale import Methods
+from .version import __version__
 
 __all__ = [
     "CurrentFormat",

@@ -22,7 +22,7 @@ from .scale import Methods, get_method
 from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry
 from .stores import resolve_target
 from .write import engine
-from .write.groups import check_format, open_existing_group
+from .write.groups import check_format, open_existing_group, probable_format
 from .write.labels import plan_label, plan_labels
 from .write.options import StorageOptions
 from .write.plan import plan_image, planned_factors
@@ -153,7 +153,7 @@ def to_zarr(
     if labels is None and isinstance(obj, xr.Dataset):
         labels = dataset_labels(obj)  # the labels it was read with
     described = describe_image(image, axis_types=axis_types)
-    fmt = as_format(version)
+    fmt = probable_format(store, version)
     plan = plan_image(
         described.changed(name=name or described.image.name or DEFAULT_NAME),
         fmt,

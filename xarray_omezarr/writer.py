@@ -13,19 +13,17 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import zarr
-
 from .describe import describe_image
 from .errors import InvalidImageError
 from .geometry.axes import AxesLike, parse_axes
 from .model import Multiscale
 from .ngff import Format
-from .ngff.labels import check_label_name, image_label_metadata
+from .ngff.labels import image_label_metadata
 from .ngff.plate import plate_metadata, well_metadata
 from .scale import Methods, check_label_method
 from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors
 from .write import engine
-from .write.groups import GroupLike, check_format, check_group_fmt, open_existing_group, probable_format
+from .write.groups import GroupLike, check_format, check_group_fmt, open_label_target, probable_format
 from .write.labels import check_label_dtype
 from .write.options import StorageOptions
 from .write.plan import described_levels, plan_image, plan_levels
@@ -51,17 +49,6 @@ def _warn_scaler(scaler: Any) -> None:
             DeprecationWarning,
             stacklevel=3,
         )
-
-
-def _label_target(
-    group: GroupLike, name: str, fmt: Format | str | None, label_metadata: Mapping[str, Any] | None
-) -> tuple[zarr.Group, Format, dict[str, Any]]:
-    """The existing image group a label goes into, its format and the checked ``image-label`` block."""
-    check_label_name(name)
-    extra = dict(label_metadata or {})
-    block = image_label_metadata(extra.pop("colors", None), extra.pop("properties", None), **extra)
-    image_group = open_existing_group(group)
-    return image_group, check_format(image_group, fmt), block
 
 
 def write_multiscales_metadata(
@@ -144,20 +131,13 @@ def write_multiscale(
     name
         The multiscale's name; ``"image"`` by default.
     compute
-        ``True`` writes now and returns ``[]``; ``False`` returns a one-element list of
-        ``dask.delayed.Delayed`` whose computation writes the data and then the metadata.
-    mode
-        ``"w-"`` (default) refuses to overwrite existing data, ``"w"`` replaces it.
-    progress
-        Show a progress bar while the data are written (dask's, or distributed's on a cluster).
+        ``True`` writes now and returns ``[]``; ``False`` returns ``[delayed]``, which writes data, then metadata.
+    mode, progress
+        ``"w-"`` (default) refuses to overwrite existing data, ``"w"`` replaces it; ``progress`` shows a
+        progress bar while the data are written (dask's, or distributed's on a cluster).
     **metadata
         ``omero`` for the channel block (windows are filled in from the data when missing), anything else
         (``type``, ``metadata``) goes into the multiscale.
-
-    Returns
-    -------
-    list
-        ``[]`` when computed, else the delayed write.
 
     Examples
     --------
@@ -229,10 +209,8 @@ def write_image(
         ``zarr.create_array`` options, one dict or one per level (see :func:`write_multiscale`).
     compute
         ``False`` returns the delayed write instead of writing.
-    mode
-        ``"w-"`` (default) refuses existing data, ``"w"`` replaces it.
-    progress
-        Show a progress bar while the data are written.
+    mode, progress
+        ``"w-"`` (default) refuses existing data, ``"w"`` replaces it; ``progress`` shows a progress bar.
     axis_types
         Axis types for dims whose names do not imply one, e.g. ``{"row": "space"}``.
     **metadata
@@ -334,10 +312,8 @@ def write_multiscale_labels(
         As for :func:`write_multiscale`.
     label_metadata
         ``colors``, ``properties`` and other ``image-label`` keys (see :func:`write_label_metadata`).
-    mode
-        ``"w-"`` (default) refuses a label of the same name, ``"w"`` replaces it.
-    progress
-        Show a progress bar while the data are written.
+    mode, progress
+        ``"w-"`` (default) refuses a label of the same name, ``"w"`` replaces it; ``progress`` shows a bar.
     **metadata
         Other multiscale keys (``type``, ``metadata``).
 
@@ -352,7 +328,7 @@ def write_multiscale_labels(
     """
     for index, level in enumerate(pyramid):
         check_label_dtype(level, name=f"{name}, level {index}")
-    image_group, fmt, block = _label_target(group, name, fmt, label_metadata)
+    image_group, fmt, block = open_label_target(group, name, fmt, label_metadata)
     arrays, parsed, geometry, _ = described_levels(pyramid, axes)
     plan = plan_levels(
         arrays,
@@ -425,7 +401,7 @@ def write_labels(
     _warn_scaler(scaler)
     spec = check_label_method(method)
     labels = check_label_dtype(labels, cast=cast, name=name)
-    image_group, fmt, block = _label_target(group, name, fmt, label_metadata)
+    image_group, fmt, block = open_label_target(group, name, fmt, label_metadata)
     described = describe_image(labels, axes=axes, axis_types=axis_types)
     plan = plan_image(
         described.changed(name=name, omero=None),

@@ -51,20 +51,6 @@ class Format:
             kwargs["dimension_names"] = list(dims)
         return kwargs
 
-    def default_compressors(self) -> Any:
-        """The codec used unless ``storage_options`` names one: Blosc's zstd at level 1 with byte shuffle.
-
-        On microscopy data it writes about 1.7x as fast as zarr's default (zstd level 3, no shuffle) and
-        about 15% smaller, and reads as fast (``benchmarks/codec_study.py``; ``docs/performance.md``).
-        """
-        if self.zarr_format == 2:
-            from numcodecs import Blosc
-
-            return Blosc(cname="zstd", clevel=1, shuffle=Blosc.SHUFFLE)
-        from zarr.codecs import BloscCodec
-
-        return BloscCodec(cname="zstd", clevel=1, shuffle="shuffle")
-
     def __str__(self) -> str:
         return f"OME-NGFF {self.version} (Zarr v{self.zarr_format})"
 

@@ -7,12 +7,14 @@ engine's layer; the seed facade re-exports :func:`check_format` and :func:`check
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import zarr
 
 from ..errors import InvalidImageError, NoImageError, TargetExistsError
 from ..ngff import Format, as_format, format_from_version, ome_attributes, version_of
+from ..ngff.labels import check_label_name, image_label_metadata
 from ..stores import resolve_store
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "check_group_fmt",
     "describe_store",
     "open_existing_group",
+    "open_label_target",
     "probable_format",
     "store_has_content",
 ]
@@ -132,3 +135,14 @@ def open_existing_group(group: GroupLike) -> zarr.Group:
 def probable_format(group: GroupLike, fmt: Format | str | None) -> Format:
     """The format a write will use, found without creating anything."""
     return check_format(group, fmt) if isinstance(group, zarr.Group) else as_format(fmt)
+
+
+def open_label_target(
+    group: GroupLike, name: str, fmt: Format | str | None, label_metadata: Mapping[str, Any] | None
+) -> tuple[zarr.Group, Format, dict[str, Any]]:
+    """The existing image group a label goes into, its format and the checked ``image-label`` block."""
+    check_label_name(name)
+    extra = dict(label_metadata or {})
+    block = image_label_metadata(extra.pop("colors", None), extra.pop("properties", None), **extra)
+    image_group = open_existing_group(group)
+    return image_group, check_format(image_group, fmt), block

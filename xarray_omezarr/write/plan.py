@@ -26,6 +26,7 @@ from ..ngff.omero import check_omero
 from ..scale import Methods, get_method
 from ..scale.chunking import write_units
 from ..scale.levels import ScaleFactors, build_pyramid, level_geometry, pyramid_factors
+from ..version import __version__
 from .blocks import as_dask, write_ready
 from .options import StorageOptions, array_options, options_per_level
 
@@ -53,8 +54,6 @@ class ImagePlan:
 
 def method_metadata(method: Methods) -> dict[str, Any]:
     """The multiscale's ``metadata`` block: which function computed the levels, and how."""
-    from .. import __version__
-
     return {
         "description": f"downsampled with the {method.value!r} method of xarray-omezarr",
         "method": get_method(method).function_name,
