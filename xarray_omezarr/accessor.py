@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 import xarray as xr
 
 from . import api
-from .api import DEFAULT_SCALE_FACTORS, Format, Methods, ScaleFactors, StorageOptions
+from .api import DEFAULT_SCALE_FACTORS, Format, Methods, ScaleFactors, StorageOptions, StoreLike, WriteMode
 
 __all__ = ["OmeZarrDataArrayAccessor", "OmeZarrDatasetAccessor"]
 
@@ -27,12 +27,12 @@ class _OmeZarrAccessor(Generic[T]):
 
     def to_zarr(
         self,
-        store: Any,
+        store: StoreLike,
         *,
         scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
         method: Methods | str = Methods.RESIZE,
         version: Format | str = "0.5",
-        mode: str = "w-",
+        mode: WriteMode = "w-",
         storage_options: StorageOptions = None,
         name: str | None = None,
         compute: bool = True,
@@ -96,13 +96,13 @@ class OmeZarrDataArrayAccessor(_OmeZarrAccessor[xr.DataArray]):
 
     def to_zarr_label(
         self,
-        store: Any,
+        store: StoreLike,
         name: str,
         *,
         method: Methods | str | None = None,
         colors: list[dict[str, Any]] | None = None,
         properties: list[dict[str, Any]] | None = None,
-        mode: str = "w-",
+        mode: WriteMode = "w-",
         storage_options: StorageOptions = None,
         compute: bool = True,
         cast: bool = False,

@@ -20,7 +20,7 @@ from .ngff import Format, as_format
 from .read import read_multiscale
 from .scale import Methods, get_method
 from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry
-from .stores import resolve_target
+from .stores import StoreLike, WriteMode, resolve_target
 from .write import engine
 from .write.groups import check_format, open_existing_group, probable_format
 from .write.labels import plan_label, plan_labels
@@ -63,12 +63,12 @@ def image_variable(obj: xr.DataArray | xr.Dataset, name: str | None = None) -> x
 
 def to_zarr(
     obj: xr.DataArray | xr.Dataset,
-    store: Any,
+    store: StoreLike,
     *,
     scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
     method: Methods | str = Methods.RESIZE,
     version: Format | str = "0.5",
-    mode: str = "w-",
+    mode: WriteMode = "w-",
     storage_options: StorageOptions = None,
     name: str | None = None,
     compute: bool = True,
@@ -178,13 +178,13 @@ def to_zarr(
 
 def to_zarr_label(
     label: xr.DataArray,
-    store: Any,
+    store: StoreLike,
     name: str,
     *,
     method: Methods | str | None = None,
     colors: list[dict[str, Any]] | None = None,
     properties: list[dict[str, Any]] | None = None,
-    mode: str = "w-",
+    mode: WriteMode = "w-",
     storage_options: StorageOptions = None,
     compute: bool = True,
     cast: bool = False,
@@ -246,7 +246,7 @@ def to_zarr_label(
 
 
 def write_plate(
-    store: Any,
+    store: StoreLike,
     wells: Mapping[str, Sequence[FieldLike]] | xr.DataArray,
     *,
     rows: Sequence[str] | None = None,
@@ -257,7 +257,7 @@ def write_plate(
     scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
     method: Methods | str = Methods.RESIZE,
     version: str = "0.5",
-    mode: str = "w-",
+    mode: WriteMode = "w-",
     storage_options: StorageOptions = None,
     axis_types: Mapping[str, str | None] | None = None,
     progress: bool = False,

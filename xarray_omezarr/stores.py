@@ -10,13 +10,27 @@ import inspect
 import os
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 import zarr
+import zarr.abc.store
 
 from .errors import InvalidImageError, NoImageError
 
+ObjectStoreLike: TypeAlias = Any
+"""An ``obstore`` store (``obstore.store.S3Store``...); obstore is optional, so it has no type here."""
+
+StoreLike = (
+    str | os.PathLike[str] | zarr.Group | zarr.abc.store.Store | zarr.storage.StorePath | ObjectStoreLike
+)
+"""Where an image is: a local path, a URL (``s3://...``), a zarr group, store or store path, or an obstore store."""
+
+WriteMode = Literal["w-", "w", "a", "r+"]
+"""xarray's and zarr's modes: ``"w-"`` refuses an existing target, ``"w"`` replaces it."""
+
 __all__ = [
+    "StoreLike",
+    "WriteMode",
     "is_obstore",
     "is_url",
     "open_readonly_group",

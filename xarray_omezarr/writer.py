@@ -1,10 +1,9 @@
 """ome-zarr-py's ``ome_zarr.writer`` functions: same names, parameters and defaults, on our engine.
 
-Code written for that API switches by changing an import. The functions also accept DataArrays,
-whose dims, coordinates and units give the axes and transforms, and whose channel coordinate gives
-the channel names, as :func:`xarray_omezarr.to_zarr` writes them. Each function describes its input,
-plans the write (:mod:`.write.plan`, where every check happens) and hands the plan to the engine
-(:mod:`.write.engine`), which writes the data first and the OME metadata last.
+Code written for that API switches by changing an import. DataArrays are accepted too: their dims,
+coordinates, units and channel names are written as :func:`xarray_omezarr.to_zarr` writes them. Each
+function describes its input, plans the write (:mod:`.write.plan`, where every check happens) and
+hands the plan to the engine (:mod:`.write.engine`): data first, OME metadata last.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from .ngff.labels import image_label_metadata
 from .ngff.plate import plate_metadata, well_metadata
 from .scale import Methods, check_label_method
 from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors
+from .stores import WriteMode
 from .write import engine
 from .write.groups import GroupLike, check_format, check_group_fmt, open_label_target, probable_format
 from .write.labels import check_label_dtype
@@ -106,7 +106,7 @@ def write_multiscale(
     name: str | None = None,
     compute: bool | None = True,
     *,
-    mode: str = "w-",
+    mode: WriteMode = "w-",
     progress: bool = False,
     **metadata: Any,
 ) -> list[Any]:
@@ -176,7 +176,7 @@ def write_image(
     storage_options: StorageOptions = None,
     compute: bool | None = True,
     *,
-    mode: str = "w-",
+    mode: WriteMode = "w-",
     progress: bool = False,
     axis_types: Mapping[str, str | None] | None = None,
     **metadata: Any,
@@ -291,7 +291,7 @@ def write_multiscale_labels(
     label_metadata: dict[str, Any] | None = None,
     compute: bool | None = True,
     *,
-    mode: str = "w-",
+    mode: WriteMode = "w-",
     progress: bool = False,
     **metadata: Any,
 ) -> list[Any]:
@@ -357,7 +357,7 @@ def write_labels(
     label_metadata: dict[str, Any] | None = None,
     compute: bool | None = True,
     *,
-    mode: str = "w-",
+    mode: WriteMode = "w-",
     progress: bool = False,
     axis_types: Mapping[str, str | None] | None = None,
     cast: bool = False,

@@ -28,6 +28,7 @@ from ..ngff import Format, ome_attributes
 from ..ngff.multiscale import multiscale_json
 from ..ngff.omero import needs_windows, with_windows
 from ..scale.chunking import read_blocks
+from ..stores import WriteMode
 from . import execution
 from .blocks import write_target
 from .groups import GroupLike, check_format, check_group_fmt
@@ -124,7 +125,7 @@ def _refuse_memory_store_on_a_cluster(group: GroupLike) -> None:
         )
 
 
-def _refuse_existing(group: zarr.Group, paths: Sequence[str], mode: str) -> None:
+def _refuse_existing(group: zarr.Group, paths: Sequence[str], mode: WriteMode) -> None:
     if mode == "w":
         return
     taken = [p for p in paths if p in group]
@@ -158,7 +159,7 @@ def write_image(
     plan: ImagePlan,
     target: GroupLike,
     *,
-    mode: str = "w-",
+    mode: WriteMode = "w-",
     compute: bool | None = True,
     progress: bool = False,
     after: Callable[[zarr.Group], None] | None = None,
@@ -230,7 +231,7 @@ def write_label(
     name: str,
     image_label: Mapping[str, Any],
     *,
-    mode: str = "w-",
+    mode: WriteMode = "w-",
     compute: bool | None = True,
     progress: bool = False,
 ) -> list[Any]:
@@ -259,7 +260,7 @@ def write_label(
     )
 
 
-def write_plate(plan: PlatePlan, store: GroupLike, *, mode: str = "w-", progress: bool = False) -> None:
+def write_plate(plan: PlatePlan, store: GroupLike, *, mode: WriteMode = "w-", progress: bool = False) -> None:
     """Write a planned plate: field by field (memory stays bounded by one field), each well's metadata
     after its fields, and the plate's metadata last."""
     for fields in plan.fields.values():

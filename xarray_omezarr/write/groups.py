@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import zarr
 
 from ..errors import InvalidImageError, NoImageError, TargetExistsError
 from ..ngff import Format, as_format, format_from_version, ome_attributes, version_of
 from ..ngff.labels import check_label_name, image_label_metadata
-from ..stores import resolve_store
+from ..stores import StoreLike, WriteMode, resolve_store
 
 __all__ = [
     "GroupLike",
@@ -28,7 +28,7 @@ __all__ = [
     "store_has_content",
 ]
 
-GroupLike = zarr.Group | str | os.PathLike[str] | Any
+GroupLike: TypeAlias = StoreLike
 """A zarr group, or anything a group can be opened from: a path, URL or store."""
 
 
@@ -73,7 +73,7 @@ def store_has_content(store: Any) -> bool:
 
 
 def check_group_fmt(
-    group: GroupLike, fmt: Format | str | None = None, mode: str = "a"
+    group: GroupLike, fmt: Format | str | None = None, mode: WriteMode = "a"
 ) -> tuple[zarr.Group, Format]:
     """Open or create the group for ``fmt`` (a path or store), or check ``fmt`` against a group.
 
