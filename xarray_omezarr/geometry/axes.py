@@ -139,8 +139,8 @@ def spec_order(axes: Sequence[Axis]) -> list[int]:
 def validate_axes(axes: Sequence[Axis]) -> None:
     """Raise ``ValueError`` unless the axes form a valid NGFF image.
 
-    Checks: 2 to 5 axes, unique names, 2 or 3 space axes, at most one time and one channel axis,
-    and the spec's order.
+    Checks: 2 to 5 axes, unique names, 2 or 3 space axes, at most one time axis, at most one axis
+    that is a channel or custom axis, and the spec's order.
 
     Examples
     --------
@@ -166,6 +166,14 @@ def validate_axes(axes: Sequence[Axis]) -> None:
         same = [a.name for a in axes if a.type == kind]
         if len(same) > 1:
             raise InvalidImageError(f"an OME-Zarr image has at most one {kind} axis; got {same}")
+    # 0.4 and 0.5 allow one more axis beside time and space: a channel axis or a custom one
+    others = [a.name for a in axes if a.type not in ("time", "space")]
+    if len(others) > 1:
+        raise InvalidImageError(
+            f"an OME-Zarr image has at most one axis that is neither time nor space (a channel or custom "
+            f"axis); {names} has {len(others)}: {others}. Pass axis_types={{'{others[-1]}': 'space'}} (or "
+            "'time') for dims that are, or stack the others into one axis"
+        )
     if spec_order(axes) != list(range(len(axes))):
         raise InvalidImageError(f"axes {names} are not in the spec's order (time, channel or custom, space)")
 
