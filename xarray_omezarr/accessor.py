@@ -1,4 +1,4 @@
-"""The ``.omezarr`` accessor on DataArray and Dataset: explicit signatures, each method forwards to :mod:`.api`.
+"""The ``.omezarr`` accessor on DataArray, Dataset and DataTree: explicit signatures, each method forwards to :mod:`.api`.
 
 The parameters are spelled out (not ``**kwargs``) so that ``help(da.omezarr.to_zarr)`` and editors show
 them; what they mean is documented once, on the functions in :mod:`xarray_omezarr.api`.
@@ -14,7 +14,7 @@ import xarray as xr
 from . import api
 from .api import DEFAULT_SCALE_FACTORS, Format, Methods, ScaleFactors, StorageOptions, StoreLike, WriteMode
 
-__all__ = ["OmeZarrDataArrayAccessor", "OmeZarrDatasetAccessor"]
+__all__ = ["OmeZarrDataArrayAccessor", "OmeZarrDataTreeAccessor", "OmeZarrDatasetAccessor"]
 
 T = TypeVar("T", xr.DataArray, xr.Dataset)
 
@@ -144,4 +144,33 @@ class OmeZarrDatasetAccessor(_OmeZarrAccessor[xr.Dataset]):
             scale_factors=scale_factors,
             method=method,
             axis_types=axis_types,
+        )
+
+
+@xr.register_datatree_accessor("omezarr")
+class OmeZarrDataTreeAccessor:
+    """OME-Zarr methods for a DataTree read by the ``omezarr`` engine: ``tree.omezarr.to_zarr(...)``."""
+
+    def __init__(self, obj: xr.DataTree) -> None:
+        self._obj = obj
+
+    def to_zarr(
+        self,
+        store: StoreLike,
+        *,
+        version: Format | str | None = None,
+        mode: WriteMode = "w-",
+        compute: bool = True,
+        progress: bool = False,
+        filesystem_options: Mapping[str, Any] | None = None,
+    ) -> list[Any]:
+        """Write the tree's image, levels and labels back as they are; see :func:`xarray_omezarr.api.tree_to_zarr`."""
+        return api.tree_to_zarr(
+            self._obj,
+            store,
+            version=version,
+            mode=mode,
+            compute=compute,
+            progress=progress,
+            filesystem_options=filesystem_options,
         )

@@ -23,16 +23,40 @@ from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, le
 from .stores import StoreLike, WriteMode, resolve_target
 from .write import engine
 from .write.groups import check_format, open_existing_group, probable_format
-from .write.labels import plan_label, plan_labels
+from .write.labels import LabelPlan, plan_label, plan_labels
 from .write.options import StorageOptions
 from .write.plan import plan_image, planned_factors
 from .write.plates import PLATE_DIMS, FieldLike, plan_plate
+from .write.trees import plan_tree, tree_version
 
-__all__ = ["dataset_labels", "image_variable", "pyramid", "to_zarr", "to_zarr_label", "write_plate"]
+__all__ = [
+    "dataset_labels",
+    "image_variable",
+    "pyramid",
+    "to_zarr",
+    "to_zarr_label",
+    "tree_to_zarr",
+    "write_plate",
+]
 
 
 def _is_label(variable: xr.DataArray) -> bool:
     return isinstance(variable.attrs.get("image-label"), dict)
+
+
+def _write_labels(
+    store: StoreLike, labels: Sequence[LabelPlan], *, mode: WriteMode, compute: bool, progress: bool
+) -> list[Any]:
+    """Write planned label images into the image just written at ``store``."""
+    if not labels:
+        return []
+    group = zarr.open_group(store, mode="r+") if not isinstance(store, zarr.Group) else store
+    written: list[Any] = []
+    for label in labels:
+        written += engine.write_label(
+            label.plan, group, label.name, label.image_label, mode=mode, compute=compute, progress=progress
+        )
+    return written
 
 
 def dataset_labels(ds: xr.Dataset) -> dict[str, xr.DataArray]:
@@ -166,14 +190,55 @@ def to_zarr(
         labels or {}, plan.image, fmt, label_metadata=label_metadata, storage_options=storage_options
     )
     written = engine.write_image(plan, store, mode=mode, compute=compute, progress=progress)
-    if not label_plans:
-        return written
-    group = zarr.open_group(store, mode="r+") if not isinstance(store, zarr.Group) else store
-    for label in label_plans:
-        written += engine.write_label(
-            label.plan, group, label.name, label.image_label, mode=mode, compute=compute, progress=progress
-        )
-    return written
+    return written + _write_labels(store, label_plans, mode=mode, compute=compute, progress=progress)
+
+
+def tree_to_zarr(
+    tree: xr.DataTree,
+    store: StoreLike,
+    *,
+    version: Format | str | None = None,
+    mode: WriteMode = "w-",
+    compute: bool = True,
+    progress: bool = False,
+    filesystem_options: Mapping[str, Any] | None = None,
+) -> list[Any]:
+    """Write a DataTree read by the ``omezarr`` engine back as an OME-Zarr image, with its labels.
+
+    Every level is written as the tree holds it (nothing is recomputed), with the geometry of its
+    coordinates, the metadata the tree was read with (method, channel block, label colours), and the
+    chunks, shards and codecs it was stored with: writing what was read gives the same store back.
+
+    Parameters
+    ----------
+    tree
+        A tree from ``xr.open_datatree(path, engine="omezarr")`` of an image (levels ``/0``, ``/1``...
+        and ``/labels/<name>/<level>``), possibly edited.
+    store
+        Where to write, as for :func:`to_zarr`.
+    version
+        ``"0.4"`` or ``"0.5"``; by default the version the tree was read from (0.5 for older ones).
+    mode, compute, progress, filesystem_options
+        As for :func:`to_zarr`.
+
+    Examples
+    --------
+    >>> import numpy as np, zarr
+    >>> source, copy = zarr.storage.MemoryStore(), zarr.storage.MemoryStore()
+    >>> _ = xr.DataArray(np.ones((8, 8), "u1"), dims=("y", "x")).omezarr.to_zarr(source, scale_factors=(2,))
+    >>> tree_to_zarr(xr.open_datatree(source, engine="omezarr"), copy)
+    []
+    >>> zarr.open_group(copy).attrs.asdict() == zarr.open_group(source).attrs.asdict()
+    True
+    """
+    store, _ = resolve_target(store, None, filesystem_options)
+    read_version = tree_version(tree)
+    if version is None:
+        version = read_version if read_version in ("0.4", "0.5") else "0.5"
+    fmt = probable_format(store, version)
+    image, labels = plan_tree(tree, fmt)
+    written = engine.write_image(image, store, mode=mode, compute=compute, progress=progress)
+    return written + _write_labels(store, labels, mode=mode, compute=compute, progress=progress)
 
 
 def to_zarr_label(

@@ -111,9 +111,13 @@ def level_dataset(image: ImageNode, level: int = 0) -> xr.Dataset:
         coords[axis.name] = xr.Variable(axis.name, geometry.values(size), attrs)
     data = indexing.LazilyIndexedArray(OmeZarrBackendArray(image.array(level)))
     variable = xr.Variable(dims, data, attrs={"ome": dict(image.ome)})
+    array = image.array(level)
+    # what the store holds, so that writing what was read (a DataTree's to_zarr) stores it alike
     variable.encoding = {
-        "preferred_chunks": dict(zip(dims, image.array(level).chunks, strict=True)),
-        "chunks": tuple(image.array(level).chunks),
+        "preferred_chunks": dict(zip(dims, array.chunks, strict=True)),
+        "chunks": tuple(array.chunks),
+        "shards": array.shards,
+        "compressors": array.compressors,
         "dtype": variable.dtype,
     }
     return xr.Dataset({_variable_name(image): variable}, coords=coords, attrs={"ome": dict(image.ome)})
