@@ -1,10 +1,22 @@
-"""The command line: ``python -m xarray_omezarr demo out.ome.zarr`` writes and summarises an example image."""
+"""The command line: ``xarray-omezarr info|validate|convert|demo`` (also ``python -m xarray_omezarr``).
+
+Each subcommand is a few lines over a public function: :func:`~xarray_omezarr.summary.summarize`,
+:func:`~xarray_omezarr.validate.validate_store`, :func:`~xarray_omezarr.sources.open_source` with
+:func:`~xarray_omezarr.to_zarr`. Errors are one line on stderr and exit status 2; ``validate`` exits
+with 1 when it finds problems.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["demo_image", "main"]
+
+_CODECS = ("blosc-zstd", "blosc-lz4", "zstd", "gzip", "none")
 
 
 def demo_image(shape: tuple[int, int, int, int] = (2, 24, 256, 256)):  # type: ignore[no-untyped-def]
@@ -43,17 +55,30 @@ def demo_image(shape: tuple[int, int, int, int] = (2, 24, 256, 256)):  # type: i
     )
 
 
-def _demo(path: str, version: str, overwrite: bool) -> int:
+def _open(path: str) -> Any:
+    from .stores import open_readonly_group
+
+    return open_readonly_group(path)
+
+
+def _demo(args: argparse.Namespace) -> int:
     import xarray as xr
 
-    import xarray_omezarr  # noqa: F401  (registers .omezarr)
+    from .api import to_zarr
 
     image = demo_image()
-    image.omezarr.to_zarr(
-        path, scale_factors=(2, 4), method="local_mean", version=version, mode="w" if overwrite else "w-"
+    to_zarr(
+        image,
+        args.path,
+        scale_factors=(2, 4),
+        method="local_mean",
+        version=args.version,
+        mode="w" if args.overwrite else "w-",
     )
-    tree = xr.open_datatree(path, engine="omezarr")
-    print(f"wrote {path}: OME-NGFF {version}, image {image.name!r}, channels {image.c.values.tolist()}")
+    tree = xr.open_datatree(args.path, engine="omezarr")
+    print(
+        f"wrote {args.path}: OME-NGFF {args.version}, image {image.name!r}, channels {image.c.values.tolist()}"
+    )
     for name, node in tree.children.items():
         da = node.dataset[image.name]
         spacing = ", ".join(
@@ -67,20 +92,171 @@ def _demo(path: str, version: str, overwrite: bool) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xarray_omezarr", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser(
-        "demo", help="write a synthetic 3-D two-channel image pyramid and summarise it"
+def _info(args: argparse.Namespace) -> int:
+    from .summary import render_text, summarize
+    from .validate import validate_store
+
+    group = _open(args.path)
+    info = summarize(group)
+    problems = [str(p) for p in validate_store(group)]
+    info["valid"], info["problems"] = not problems, problems
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(render_text(info, args.path))
+    print("valid" if not problems else f"not valid: {len(problems)} problem(s); see xarray-omezarr validate")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .validate import validate_store
+
+    problems = validate_store(_open(args.path))
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{args.path}: valid")
+    return 1 if problems else 0
+
+
+def _codec(name: str) -> Any:
+    """The codec a ``--codec`` name stands for (numcodecs': the writer turns it into Zarr v3's for 0.5)."""
+    from numcodecs import Blosc, GZip, Zstd
+
+    codecs = {
+        "blosc-zstd": Blosc("zstd", 1, Blosc.SHUFFLE),
+        "blosc-lz4": Blosc("lz4", 5, Blosc.SHUFFLE),
+        "zstd": Zstd(3),
+        "gzip": GZip(5),
+        "none": None,
+    }
+    return codecs[name]
+
+
+def _scale_factors(values: Sequence[str] | None) -> Any:
+    if values is None:
+        return (2, 4, 8, 16)
+    if list(values) in (["auto"], ["none"]):
+        return "auto" if values[0] == "auto" else ()
+    try:
+        return tuple(int(v) for v in values)
+    except ValueError:
+        raise ValueError(
+            f"--scale-factors takes whole numbers, 'auto' or 'none'; got {' '.join(values)}"
+        ) from None
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from .api import to_zarr
+    from .sources import open_source
+
+    image = open_source(args.input, variable=args.variable)
+    options: dict[str, Any] = {}
+    if args.chunks:
+        options["chunks"] = tuple(args.chunks) if len(args.chunks) > 1 else args.chunks[0]
+    if args.shards:
+        options["shards"] = "auto" if args.shards == ["auto"] else tuple(int(s) for s in args.shards)
+    if args.codec is not None:
+        options["compressors"] = _codec(args.codec)
+    to_zarr(
+        image,
+        args.output,
+        scale_factors=_scale_factors(args.scale_factors),
+        method=args.method,
+        version=args.version,
+        mode="w" if args.overwrite else "w-",
+        storage_options=options or None,
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(f"wrote {args.output}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xarray-omezarr",
+        description="Look inside, check, convert and make OME-Zarr (OME-NGFF) images.",
+        epilog="Run 'xarray-omezarr COMMAND --help' for a command's options and an example.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    info = command(
+        "info",
+        "show what a store holds: levels, storage, coordinates, channels, labels, plate",
+        "xarray-omezarr info cells.ome.zarr --json",
+    )
+    info.add_argument("path", help="a local path or URL (s3://...)")
+    info.add_argument("--json", action="store_true", help="print JSON for machines")
+    info.set_defaults(run=_info)
+
+    validate = command(
+        "validate",
+        "check a store against the spec's schemas and the rules no schema can check",
+        "xarray-omezarr validate cells.ome.zarr",
+    )
+    validate.add_argument("path", help="a local path or URL (s3://...)")
+    validate.set_defaults(run=_validate)
+
+    convert = command(
+        "convert",
+        "convert a TIFF, OME-TIFF or anything xarray opens (NetCDF, Zarr) to OME-Zarr",
+        "xarray-omezarr convert cells.ome.tif cells.ome.zarr --scale-factors 2 4 --method local_mean",
+    )
+    convert.add_argument("input", help="a .tif/.ome.tif file, or a file or folder xarray opens")
+    convert.add_argument("output", help="where to write, e.g. out.ome.zarr")
+    convert.add_argument(
+        "--scale-factors",
+        nargs="+",
+        metavar="F",
+        help="cumulative y/x factors (default 2 4 8 16), 'auto' or 'none'",
+    )
+    convert.add_argument(
+        "--method",
+        default="resize",
+        help="downsampling method (default resize; local_mean, nearest, gaussian...)",
+    )
+    convert.add_argument(
+        "--version", default="0.5", choices=["0.4", "0.5"], help="OME-NGFF version (default 0.5)"
+    )
+    convert.add_argument(
+        "--chunks", nargs="+", type=int, metavar="N", help="chunk shape of every level (default: a few MiB)"
+    )
+    convert.add_argument("--shards", nargs="+", metavar="N", help="shard shape, or 'auto' (0.5 only)")
+    convert.add_argument("--codec", choices=_CODECS, help="compression (default blosc-zstd)")
+    convert.add_argument("--variable", help="the data variable to convert, for inputs with several")
+    convert.add_argument("--overwrite", action="store_true", help="replace an existing store at OUTPUT")
+    convert.add_argument("--quiet", action="store_true", help="no progress bar")
+    convert.set_defaults(run=_convert)
+
+    demo = command(
+        "demo",
+        "write a synthetic 3-D two-channel image pyramid and summarise it",
+        "xarray-omezarr demo out.ome.zarr",
     )
     demo.add_argument("path", help="where to write, e.g. out.ome.zarr")
     demo.add_argument(
         "--version", default="0.5", choices=["0.4", "0.5"], help="OME-NGFF version (default 0.5)"
     )
     demo.add_argument("--overwrite", action="store_true", help="replace an existing store at PATH")
-    args = parser.parse_args(argv)
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 done, 1 problems found, 2 error)."""
+    args = _parser().parse_args(argv)
     try:
-        return _demo(args.path, args.version, args.overwrite)
-    except FileExistsError as error:
+        return int(args.run(args))
+    except (OSError, ValueError, TypeError, KeyError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
