@@ -13,7 +13,7 @@ import pytest
 import tifffile
 import xarray as xr
 
-import xarray_omezarr  # noqa: F401  (registers the accessor)
+import xarray_omezarr
 from xarray_omezarr.cli import main
 
 
