@@ -25,6 +25,12 @@ class _OmeZarrAccessor(Generic[T]):
     def __init__(self, obj: T) -> None:
         self._obj: T = obj
 
+    def _repr_html_(self) -> str:
+        """The notebook view: planned levels, channels, labels and a thumbnail (see :mod:`.view`)."""
+        from .view import view_html
+
+        return view_html(self._obj)
+
     def to_zarr(
         self,
         store: StoreLike,
@@ -153,6 +159,12 @@ class OmeZarrDataTreeAccessor:
 
     def __init__(self, obj: xr.DataTree) -> None:
         self._obj = obj
+
+    def _repr_html_(self) -> str:
+        """The notebook view: the tree's levels, channels, labels and a thumbnail (see :mod:`.view`)."""
+        from .view import view_html
+
+        return view_html(self._obj)
 
     def to_zarr(
         self,
