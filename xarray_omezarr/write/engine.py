@@ -63,16 +63,27 @@ def _create_arrays(plan: ImagePlan, into: zarr.Group, overwrite: bool) -> list[z
     ]
 
 
+_CHECKED: set[tuple[Any, ...]] = set()
+"""Array settings zarr has accepted in this process (bounded below)."""
+
+
 def preflight(plan: ImagePlan) -> None:
-    """Let zarr refuse bad storage options or dtypes in memory, before the real store is touched."""
+    """Let zarr refuse bad storage options or dtypes in memory, before the real store is touched.
+
+    Plans that would create the same arrays (a plate's fields, say) are checked once.
+    """
+    arrays = [(level.shape, options) for level, options in zip(plan.image.levels, plan.arrays, strict=True)]
+    key = (plan.fmt, str(plan.image.dtype), plan.image.dims, repr(arrays))
+    if key in _CHECKED:
+        return
+    memory = zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=plan.fmt.zarr_format)
     try:
-        _create_arrays(
-            plan,
-            zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=plan.fmt.zarr_format),
-            False,
-        )
+        _create_arrays(plan, memory, False)
     except (TypeError, ValueError) as error:
         raise InvalidImageError(f"zarr cannot create the arrays with these settings: {error}") from error
+    if len(_CHECKED) > 4096:  # a long session of varied writes must not grow it forever
+        _CHECKED.clear()
+    _CHECKED.add(key)
 
 
 def write_multiscale_metadata(
