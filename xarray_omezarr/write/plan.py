@@ -121,6 +121,42 @@ def plan_levels(
     """
     if not levels:
         raise InvalidImageError("the pyramid needs at least one level")
+    shapes = [tuple(int(n) for n in level.shape) for level in levels]
+    per_level = options_per_level(storage_options, len(levels))
+    arrays = [
+        array_options(o, shape, level.dtype, tuple(axes), fmt, i)
+        for i, (o, shape, level) in enumerate(zip(per_level, shapes, levels, strict=True))
+    ]
+    return _assembled(
+        levels,
+        axes,
+        fmt,
+        arrays,
+        geometry=geometry,
+        coordinate_transformations=coordinate_transformations,
+        name=name,
+        method=method,
+        method_metadata=method_metadata,
+        omero=omero,
+        extra=extra,
+    )
+
+
+def _assembled(
+    levels: Sequence[Any],
+    axes: Sequence[Axis],
+    fmt: Format,
+    arrays: Sequence[dict[str, Any]],
+    *,
+    geometry: Sequence[Sequence[LinearAxis]] | None,
+    coordinate_transformations: Sequence[Sequence[Mapping[str, Any]]] | None,
+    name: str | None,
+    method: str | None,
+    method_metadata: Mapping[str, Any] | None,
+    omero: Mapping[str, Any] | None,
+    extra: Mapping[str, Any] | None,
+) -> ImagePlan:
+    """The plan of ``levels`` whose arrays' options are settled: checked, with the model and write blocks."""
     axes = tuple(axes)
     validate_axes(axes)
     for index, level in enumerate(levels):
@@ -134,11 +170,6 @@ def plan_levels(
             )
     shapes = [tuple(int(n) for n in level.shape) for level in levels]
     geometries, datasets = _level_transforms(shapes, len(axes), coordinate_transformations, geometry)
-    per_level = options_per_level(storage_options, len(levels))
-    arrays = tuple(
-        array_options(o, shape, level.dtype, axes, fmt, i)
-        for i, (o, shape, level) in enumerate(zip(per_level, shapes, levels, strict=True))
-    )
     if omero is not None:
         check_omero(omero)
     image = Multiscale(
@@ -159,7 +190,7 @@ def plan_levels(
         write_ready(level, option["shards"] or option["chunks"], axes)
         for level, option in zip(levels, arrays, strict=True)
     )
-    return ImagePlan(image, data, arrays, fmt, datasets)
+    return ImagePlan(image, data, tuple(arrays), fmt, datasets)
 
 
 def level0_chunks(described: Described, storage_options: StorageOptions, fmt: Format) -> tuple[int, ...]:
@@ -212,18 +243,19 @@ def plan_image(
     data = described.data
     factors = planned_factors(described, scale_factors, spec.name, storage_options, fmt)
     per_level = options_per_level(storage_options, len(factors))
-    units = []
+    arrays, units = [], []
     for index, (options, level_factors) in enumerate(zip(per_level, factors, strict=True)):
         shape = tuple(spec.size(n, f) for n, f in zip(data.shape, level_factors, strict=True))
         stored = array_options(options, shape, data.dtype, described.axes, fmt, index)
+        arrays.append(stored)
         units.append(write_units(stored["shards"] or stored["chunks"], shape, data.dtype, described.axes))
     levels = build_pyramid(as_dask(data, units[0]), factors, spec.name, chunks=units)
     image = described.image
-    return plan_levels(
+    return _assembled(
         levels,
         image.axes,
         fmt,
-        storage_options=storage_options,
+        arrays,
         geometry=[level_geometry(described.geometry, f, spec.name) for f in factors],
         coordinate_transformations=coordinate_transformations,
         name=image.name,
