@@ -119,8 +119,7 @@ def plan_levels(
     >>> plan.image.levels[1].geometry[0], plan.arrays[1]["chunks"]
     (LinearAxis(scale=2.0, translation=0.0), (4, 4))
     """
-    if not levels:
-        raise InvalidImageError("the pyramid needs at least one level")
+    _check_levels(levels, axes)
     shapes = [tuple(int(n) for n in level.shape) for level in levels]
     per_level = options_per_level(storage_options, len(levels))
     arrays = [
@@ -142,6 +141,22 @@ def plan_levels(
     )
 
 
+def _check_levels(levels: Sequence[Any], axes: Sequence[Axis]) -> None:
+    """Valid axes, and levels of a dtype OME-Zarr holds with one dimension per axis."""
+    if not levels:
+        raise InvalidImageError("the pyramid needs at least one level")
+    validate_axes(axes)
+    for index, level in enumerate(levels):
+        if np.dtype(level.dtype).kind not in "biuf":
+            raise InvalidImageTypeError(
+                f"level {index} has dtype {level.dtype}; OME-Zarr images hold booleans, integers or real floats"
+            )
+        if level.ndim != len(axes):
+            raise InvalidImageError(
+                f"level {index} has {level.ndim} dimensions but there are {len(axes)} axes"
+            )
+
+
 def _assembled(
     levels: Sequence[Any],
     axes: Sequence[Axis],
@@ -158,16 +173,6 @@ def _assembled(
 ) -> ImagePlan:
     """The plan of ``levels`` whose arrays' options are settled: checked, with the model and write blocks."""
     axes = tuple(axes)
-    validate_axes(axes)
-    for index, level in enumerate(levels):
-        if np.dtype(level.dtype).kind not in "biuf":
-            raise InvalidImageTypeError(
-                f"level {index} has dtype {level.dtype}; OME-Zarr images hold booleans, integers or real floats"
-            )
-        if level.ndim != len(axes):
-            raise InvalidImageError(
-                f"level {index} has {level.ndim} dimensions but there are {len(axes)} axes"
-            )
     shapes = [tuple(int(n) for n in level.shape) for level in levels]
     geometries, datasets = _level_transforms(shapes, len(axes), coordinate_transformations, geometry)
     if omero is not None:
@@ -251,6 +256,7 @@ def plan_image(
         units.append(write_units(stored["shards"] or stored["chunks"], shape, data.dtype, described.axes))
     levels = build_pyramid(as_dask(data, units[0]), factors, spec.name, chunks=units)
     image = described.image
+    _check_levels(levels, image.axes)
     return _assembled(
         levels,
         image.axes,
