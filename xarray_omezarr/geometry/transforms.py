@@ -161,10 +161,28 @@ def linear_axis_from_coordinate(
             f"{step:.6g} (more than {rtol:g} of the step). OME-Zarr stores a scale and a translation per "
             "axis, so interpolate the data onto a regular grid (e.g. with DataArray.interp) first"
         )
-    # Nearly regular: snap to the grid, then choose its step by the same rule a later write of the
-    # snapped coordinates will apply, so that write -> read -> write is a fixed point.
-    grid = coordinate_values(array.size, step, translation).astype(dtype)
-    return LinearAxis(_shortest_exact_step(grid, translation, dtype, step) or step, translation)
+    # Nearly regular: snap to a grid whose step a later write of the snapped coordinates finds again.
+    return LinearAxis(_fixed_point_step(array.size, translation, dtype, step), translation)
+
+
+def _fixed_point_step(size: int, translation: float, dtype: np.dtype, step: float) -> float:
+    """A step near ``step`` that the exact search finds again in the coordinates it rebuilds.
+
+    Reading rebuilds ``translation + step * i``; a second write estimates the step from those values
+    (their span, their first difference), which can differ from ``step`` by an ulp. What the exact
+    search returns for a grid rebuilds that very grid, so it is a fixed point: write -> read -> write
+    gives the same scale. When the estimates of a grid miss it, the grid of the estimate is tried.
+    """
+    candidate = step
+    for _ in range(8):
+        grid = coordinate_values(size, candidate, translation).astype(dtype)
+        values = grid.astype(np.float64)
+        span, first = (values[-1] - values[0]) / (size - 1), values[1] - values[0]
+        found = _shortest_exact_step(grid, translation, dtype, span, first)
+        if found is not None:
+            return found
+        candidate = _exact_scalar(span, dtype)
+    return candidate
 
 
 def _shortest_exact_step(
