@@ -16,6 +16,7 @@ import zarr
 
 from .describe import DEFAULT_NAME, describe_image
 from .errors import InvalidImageError
+from .incremental import append_to_zarr, open_image_to_extend, refuse_mode
 from .ngff import Format, as_format
 from .read import read_multiscale
 from .scale import Methods, get_method
@@ -92,7 +93,8 @@ def to_zarr(
     scale_factors: ScaleFactors | str = DEFAULT_SCALE_FACTORS,
     method: Methods | str = Methods.RESIZE,
     version: Format | str = "0.5",
-    mode: WriteMode = "w-",
+    mode: WriteMode | None = None,
+    append_dim: str | None = None,
     storage_options: StorageOptions = None,
     name: str | None = None,
     compute: bool = True,
@@ -126,7 +128,14 @@ def to_zarr(
     version
         ``"0.5"`` (Zarr v3, default) or ``"0.4"`` (Zarr v2).
     mode
-        ``"w-"`` refuses an existing target, ``"w"`` replaces it.
+        ``"w-"`` (the default) refuses an existing target, ``"w"`` replaces it, ``"a"`` (the default with
+        ``append_dim``) appends to the image there, or writes it where there is none yet.
+    append_dim
+        The time, channel or custom axis along which ``obj`` continues the image at ``store``: every
+        level grows, and the result is the store one call writing the final image gives. The
+        appended coordinate must continue the image's grid; the other coordinates, the dtype, units
+        and (for a time append) channel names must match. A write that dies midway leaves the image
+        as it was.
     storage_options
         ``zarr.create_array`` options (``chunks``, ``shards``, ``compressors``...), one dict or one per level.
         For a URL, keys that ``zarr.create_array`` does not take (``key``, ``endpoint_url``...) go to the
@@ -156,6 +165,28 @@ def to_zarr(
     """
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
     store, storage_options = resolve_target(store, storage_options, filesystem_options)
+    mode = mode or ("a" if append_dim is not None else "w-")
+    if mode in ("a", "r+"):
+        group = open_image_to_extend(store)
+        if group is not None:
+            if append_dim is None:
+                refuse_mode(mode, store)
+            assert append_dim is not None
+            return append_to_zarr(
+                image,
+                group,
+                append_dim=append_dim,
+                mode=mode,
+                axis_types=axis_types,
+                labels=labels,
+                compute=compute,
+                progress=progress,
+            )
+        if mode == "r+":
+            raise InvalidImageError(f"mode='r+' needs an existing image; there is none at {store!r}")
+        mode = "w-"  # nothing there yet: this first write creates the image
+    elif append_dim is not None:
+        raise InvalidImageError(f"append_dim needs mode='a'; got mode={mode!r}")
     if all(d in image.dims for d in PLATE_DIMS):
         if not compute:
             raise InvalidImageError(

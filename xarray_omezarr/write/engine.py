@@ -30,12 +30,14 @@ from ..ngff.omero import needs_windows, with_windows
 from ..scale.chunking import read_blocks
 from ..stores import WriteMode
 from . import execution
+from .append import AppendPlan
 from .blocks import write_target
 from .groups import GroupLike, check_format, check_group_fmt
 from .plan import ImagePlan
 from .plates import PlatePlan
 
 __all__ = [
+    "append_image",
     "channel_ranges",
     "list_label",
     "preflight",
@@ -148,17 +150,20 @@ def _refuse_existing(group: zarr.Group, paths: Sequence[str], mode: WriteMode) -
 
 def _store_then(
     sources: Sequence[Any],
-    arrays: Sequence[zarr.Array],
+    targets: Sequence[Any],
     finish: Callable[..., None],
     compute: bool | None,
     progress: bool,
+    regions: Sequence[tuple[slice, ...]] | None = None,
 ) -> list[Any]:
-    """Write every level, then call ``finish`` (the metadata); lazily when ``compute`` is false."""
+    """Write every level into its target (its region), then call ``finish`` (the metadata); lazily when
+    ``compute`` is false."""
     import dask
     import dask.array as da
 
-    targets = [write_target(array) for array in arrays]
-    stored = da.store(list(sources), targets, lock=False, compute=False, return_stored=False)  # type: ignore[arg-type]
+    stored = da.store(  # type: ignore[call-overload]
+        list(sources), list(targets), regions=regions, lock=False, compute=False, return_stored=False
+    )
     done = dask.delayed(finish, pure=False)(stored)
     if compute:
         execution.compute(done, progress=progress)
@@ -205,7 +210,7 @@ def write_image(
         if after is not None:
             after(group)
 
-    return _store_then(plan.data, arrays, finish, compute, progress)
+    return _store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
 
 
 def _with_omero(image: Multiscale, omero: Mapping[str, Any]) -> Multiscale:
@@ -292,3 +297,58 @@ def write_plate(plan: PlatePlan, store: GroupLike, *, mode: WriteMode = "w-", pr
         root.require_group(path.split("/")[0])  # the row group
         write_document(root.require_group(path), "well", plan.wells[path], fmt)
     write_document(root, "plate", plan.plate, fmt)
+
+
+def _grown_view(array: zarr.Array, shape: tuple[int, ...]) -> zarr.Array:
+    """``array`` as if it had ``shape``, without saying so in the store: writes go to its chunk keys,
+    while readers keep seeing the stored shape until :meth:`zarr.Array.resize` makes it final."""
+    from zarr.core.array import AsyncArray
+
+    grown = AsyncArray(array.metadata.update_shape(shape), array.store_path, config=array._async_array.config)
+    return zarr.Array(grown)
+
+
+def append_image(
+    plan: AppendPlan, group: zarr.Group, *, compute: bool | None = True, progress: bool = False
+) -> list[Any]:
+    """Append a planned part to the image ``group``: its data beyond every level's extent first, invisible
+    to readers; then every level's new shape; then the OME metadata (channel windows measured again).
+
+    A write killed before the shapes change leaves the image as it was (its new chunks lie beyond the
+    stored shape, where nothing reads them).
+    """
+    part = plan.part
+    arrays, targets, regions = [], [], []
+    for level, final in zip(part.image.levels, plan.final.levels, strict=True):
+        array = group[level.path]
+        assert isinstance(array, zarr.Array)
+        objects = array.shards or array.chunks
+        if plan.offset % objects[plan.axis] and level.shape[plan.axis]:
+            raise InvalidImageError(
+                f"level {level.path} holds {array.shape[plan.axis]} along the append axis, not a whole number of "
+                f"its stored chunks ({objects[plan.axis]}); appending would rewrite a stored chunk"
+            )
+        offset = array.shape[plan.axis]
+        arrays.append(array)
+        targets.append(write_target(_grown_view(array, final.shape)))
+        regions.append(
+            tuple(
+                slice(offset, offset + n) if i == plan.axis else slice(0, n)
+                for i, n in enumerate(level.shape)
+            )
+        )
+
+    def finish(*_: Any) -> None:
+        for array, final in zip(arrays, plan.final.levels, strict=True):
+            array.resize(final.shape)
+        image = plan.final
+        if needs_windows(image.omero):
+            assert image.omero is not None
+            smallest = group[image.levels[-1].path]
+            assert isinstance(smallest, zarr.Array)
+            image = _with_omero(
+                image, with_windows(image.omero, channel_ranges(smallest, image.axes), smallest.dtype)
+            )
+        write_multiscale_metadata(group, image, part.fmt)
+
+    return _store_then(part.data, targets, finish, compute, progress, regions)
