@@ -336,7 +336,7 @@ def test_non_empty_plain_directory_is_refused_without_mode_w(tmp_path: Path) -> 
     ("old_version", "new_version"), [("0.5", "0.5"), ("0.4", "0.4"), ("0.5", "0.4"), ("0.4", "0.5")]
 )
 def test_mode_w_replaces_existing_store(tmp_path: Path, old_version: str, new_version: str) -> None:
-    from validators import validate_store
+    from tests.support.validators import validate_store
 
     target = tmp_path / "old.ome.zarr"
     image(shape=(32, 32)).omezarr.to_zarr(target, scale_factors=(2, 4), version=old_version)
@@ -384,7 +384,7 @@ def test_float32_coordinate_is_regular_within_its_precision(tmp_path: Path, vers
 def test_decreasing_coordinate_never_writes_an_invalid_store(tmp_path: Path, version: str) -> None:
     """A decreasing coordinate is either refused before writing (naming the dim) or written as a valid
     store that reads back with the same value at the same coordinate."""
-    from validators import validate_store
+    from tests.support.validators import validate_store
 
     da = image(shape=(16, 16), coords={"x": regular("x", 16, 15.0, -1.0)})
     target = tmp_path / "decreasing.ome.zarr"

@@ -20,9 +20,9 @@ import xarray as xr
 import zarr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from validators import validate_store
 from zarr.codecs import BloscCodec, ZstdCodec
 
+from tests.support.validators import validate_store
 from xarray_omezarr.chunking import TARGET_CHUNK_BYTES, TARGET_SHARD_BYTES
 
 

@@ -26,7 +26,7 @@ ome_zarr_io = pytest.importorskip("ome_zarr.io")
 ome_zarr_reader = pytest.importorskip("ome_zarr.reader")
 ome_zarr_writer = pytest.importorskip("ome_zarr.writer")
 
-from validators import validate_store  # noqa: E402
+from tests.support.validators import validate_store  # noqa: E402
 
 VERSIONS = ("0.4", "0.5")
 SPEC_RANK = {"time": 0, "channel": 1, "space": 2}

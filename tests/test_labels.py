@@ -27,9 +27,9 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from validators import validate_store
 
 import xarray_omezarr  # noqa: F401  (registers the accessor)
+from tests.support.validators import validate_store
 from xarray_omezarr import writer
 from xarray_omezarr.scale import downsample
 

@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from validators import validate_metadata, validate_store
 
 import xarray_omezarr
+from tests.support.validators import validate_metadata, validate_store
 from xarray_omezarr.writer import write_plate_metadata, write_well_metadata
 
 VERSIONS = ("0.4", "0.5")

@@ -25,9 +25,9 @@ import xarray as xr
 import zarr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from validators import validate_store
 
 import xarray_omezarr
+from tests.support.validators import validate_store
 from xarray_omezarr import writer
 from xarray_omezarr.testing import images
 

@@ -12,9 +12,9 @@ import xarray as xr
 import zarr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from validators import validate_store
 
 import xarray_omezarr  # noqa: F401
+from tests.support.validators import validate_store
 from xarray_omezarr.testing import images
 from xarray_omezarr.units import normalize_unit
 

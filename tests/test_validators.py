@@ -1,4 +1,4 @@
-"""The independent validators in ``validators.py`` really accept valid and reject invalid OME-Zarr.
+"""The independent validators in ``tests/support/validators.py`` really accept valid and reject invalid OME-Zarr.
 
 Two kinds of evidence:
 
@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pytest
 import zarr
-from validators import (
+
+from tests.support.validators import (
     layout_problems,
     metadata_problems,
     ngff_dir,

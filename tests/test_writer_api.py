@@ -12,8 +12,8 @@ import pytest
 import xarray as xr
 import zarr
 from dask.delayed import Delayed
-from validators import validate_store
 
+from tests.support.validators import validate_store
 from xarray_omezarr import writer
 from xarray_omezarr.format import CurrentFormat, FormatV04, FormatV05, format_from_version
 

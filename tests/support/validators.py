@@ -17,9 +17,9 @@ names, transforms in the wrong order, ...) count as failures unless ``allow_warn
 
 Examples
 --------
-In a test (``tests/`` is on pytest's ``pythonpath``)::
+In a test (the repository root is on pytest's ``pythonpath``, and ``tests`` is a package)::
 
-    from validators import validate_store
+    from tests.support.validators import validate_store
     validate_store(tmp_path / "cells.ome.zarr")
 """
 
@@ -71,7 +71,7 @@ def ngff_dir() -> Path:
     a newer copy of the spec's files.
     """
     override = os.environ.get("OMEZARR_NGFF_DIR")
-    path = Path(override) if override else Path(__file__).resolve().parent / "data" / "ngff"
+    path = Path(override) if override else Path(__file__).resolve().parents[1] / "data" / "ngff"
     if not (path / "0.5" / "schemas").is_dir():
         raise FileNotFoundError(
             f"OME-NGFF schemas not found in {path} (expected {path}/0.5/schemas/). "
