@@ -22,13 +22,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zarr.codecs import BloscCodec, ZstdCodec
 
+from tests.support.builders import make_image
+from tests.support.stores import data_files
 from tests.support.validators import validate_store
 from xarray_omezarr.chunking import TARGET_CHUNK_BYTES, TARGET_SHARD_BYTES
 
 
-def _image(shape: tuple[int, ...], chunks: tuple[int, ...], dims: str = "cyx") -> xr.DataArray:
-    data = da.random.default_rng(3).integers(0, 4000, shape, chunks=chunks).astype("uint16")
-    return xr.DataArray(data, dims=tuple(dims), name="img")
+def _image(shape: tuple[int, ...], chunks: tuple[int, ...]) -> xr.DataArray:
+    """A lazy (c, y, x) uint16 image in dask chunks ``chunks``."""
+    return make_image(("c", "y", "x"), shape, seed=3, high=4000, chunks=chunks)
 
 
 # --- 1. defaults -----------------------------------------------------------------------------------------
@@ -169,14 +171,6 @@ def test_every_chunk_or_shard_is_written_once_whatever_the_input_chunks(
 # --- 4. chunks of zeros --------------------------------------------------------------------------------
 
 
-def _chunk_files(root: Any) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in root.rglob("*")
-        if p.is_file() and p.name != "zarr.json"
-    }
-
-
 @pytest.mark.parametrize("dtype", ["uint16", "float32", "bool"])
 def test_chunks_holding_only_zeros_are_left_out_as_zarr_leaves_them_out(tmp_path, dtype):
     data = np.zeros((2, 96, 80), dtype=dtype)
@@ -191,7 +185,7 @@ def test_chunks_holding_only_zeros_are_left_out_as_zarr_leaves_them_out(tmp_path
     image.omezarr.to_zarr(path, scale_factors=(), storage_options=options)
     plain = zarr.create_array(tmp_path / "plain.zarr", shape=data.shape, dtype=dtype, fill_value=0, **options)
     plain[...] = data
-    ours = _chunk_files(path / "0")
-    assert ours == _chunk_files(tmp_path / "plain.zarr")
+    ours = data_files(path / "0")
+    assert ours == data_files(tmp_path / "plain.zarr")
     assert 0 < len(ours) < 2 * 6 * 5
     np.testing.assert_array_equal(xr.open_dataset(path, engine="omezarr")["img"].values, data)
