@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xarray_omezarr
@@ -30,7 +30,7 @@ from tests.support.builders import make_image, random_label, regular
 from tests.support.stores import assert_same_files, ome_metadata, store_files
 from tests.support.validators import validate_store
 from xarray_omezarr import writer
-from xarray_omezarr.testing import images
+from xarray_omezarr.testing import images, methods, scale_factors, storage_options, versions
 
 BUCKET = "omezarr-tests"
 
@@ -188,19 +188,23 @@ def test_s3_store_is_byte_identical_to_local_store(s3, tmp_path, version):
     assert_same_files(s3_objects(s3.filesystem(), prefix), expected)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None)
 @given(
     image=images(min_side=4, max_side=24, layouts=(("y", "x"), ("c", "z", "y", "x"), ("t", "y", "x"))),
-    method=st.sampled_from(["nearest", "local_mean", "resize"]),
-    version=st.sampled_from(["0.4", "0.5"]),
+    method=methods(),
+    version=versions(),
     lazy=st.booleans(),
+    data=st.data(),
 )
-def test_any_image_on_s3_matches_local(s3, tmp_path_factory, image, method, version, lazy):
+def test_any_image_on_s3_matches_local(s3, new_store, image, method, version, lazy, data):
     source = image.chunk({d: 7 for d in image.dims}) if lazy else image
     prefix = unique_prefix()
-    options = {"scale_factors": (2,), "method": method, "version": version}
+    factors = data.draw(scale_factors(image, method), label="scale_factors")
+    storage = data.draw(storage_options(image, version, levels=len(factors) + 1), label="storage_options")
+    options = {"scale_factors": factors, "method": method, "version": version, "storage_options": storage}
+    # the filesystem options go in their own argument: storage_options may be one dict per level
     source.omezarr.to_zarr(f"s3://{prefix}", filesystem_options=s3.options, **options)
-    local = tmp_path_factory.mktemp("local") / "local.ome.zarr"
+    local = new_store("local.ome.zarr")
     source.omezarr.to_zarr(local, **options)
     assert_same_files(s3_objects(s3.filesystem(), prefix), store_files(local))
 

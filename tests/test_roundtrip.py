@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import dask.array as da
 import numpy as np
-import pytest
 import xarray as xr
 import zarr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xarray_omezarr  # noqa: F401
 from tests.support.stores import edit_ome, group_attributes
 from tests.support.validators import validate_store
-from xarray_omezarr.testing import images
+from xarray_omezarr.testing import images, methods, scale_factors, storage_options, versions
 from xarray_omezarr.units import normalize_unit
-
-VERSIONS = ("0.4", "0.5")
 
 
 def expected_units(image: xr.DataArray) -> dict[str, str | None]:
@@ -52,36 +49,45 @@ def assert_read_matches(read: xr.DataArray, image: xr.DataArray) -> None:
         assert read[dim].attrs.get("units") == unit
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(image=images(), lazy=st.booleans())
-def test_round_trip_is_exact(tmp_path_factory, version, image, lazy):
-    path = tmp_path_factory.mktemp("rt") / "image.ome.zarr"
+@settings(max_examples=50, deadline=None)
+@given(image=images(), lazy=st.booleans(), version=versions(), method=methods(), data=st.data())
+def test_round_trip_is_exact(new_store, image, lazy, version, method, data):
+    factors = data.draw(scale_factors(image, method), label="scale_factors")
+    options = data.draw(storage_options(image, version, levels=len(factors) + 1), label="storage_options")
+    write = {"scale_factors": factors, "method": method, "version": version, "storage_options": options}
+    path = new_store("image.ome.zarr")
     source = image.chunk({d: 5 for d in image.dims}) if lazy else image
-    source.omezarr.to_zarr(path, scale_factors=(), version=version)
+    source.omezarr.to_zarr(path, **write)
     ds = xr.open_dataset(path, engine="omezarr")
     name = image.name or "image"
     assert list(ds.data_vars) == [name]
     assert_read_matches(ds[name], image)
 
     again = path.parent / "again.ome.zarr"
-    ds[name].omezarr.to_zarr(again, scale_factors=(), version=version)
+    ds[name].omezarr.to_zarr(again, **write)
     assert group_attributes(again) == group_attributes(path)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("method", ["nearest", "local_mean", "resize", "gaussian", "laplacian"])
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(image=images(min_side=8, max_side=40, layouts=(("y", "x"), ("c", "z", "y", "x"), ("z", "y", "x"))))
-def test_pyramid_round_trip_and_validators(tmp_path_factory, version, method, image):
-    path = tmp_path_factory.mktemp("pyr") / "image.ome.zarr"
-    image.omezarr.to_zarr(path, scale_factors=(2, 4), method=method, version=version)
+@settings(max_examples=60, deadline=None)
+@given(
+    image=images(min_side=8, max_side=40, layouts=(("y", "x"), ("c", "z", "y", "x"), ("z", "y", "x"))),
+    version=versions(),
+    method=methods(),
+    data=st.data(),
+)
+def test_pyramid_round_trip_and_validators(new_store, version, method, image, data):
+    factors = data.draw(scale_factors(image, method, min_levels=1), label="scale_factors")
+    options = data.draw(storage_options(image, version, levels=len(factors) + 1), label="storage_options")
+    write = {"scale_factors": factors, "method": method, "version": version, "storage_options": options}
+    path = new_store("image.ome.zarr")
+    image.omezarr.to_zarr(path, **write)
     validate_store(path)
     tree = xr.open_datatree(path, engine="omezarr")
     name = image.name or "image"
-    expected = image.omezarr.pyramid(scale_factors=(2, 4), method=method)
-    assert list(tree.children) == ["0", "1", "2"]
-    for level in ("0", "1", "2"):
+    expected = image.omezarr.pyramid(scale_factors=factors, method=method)
+    levels = [str(level) for level in range(len(factors) + 1)]
+    assert list(tree.children) == levels
+    for level in levels:
         read = tree[level].dataset[name]
         want = expected[level].dataset[name]
         np.testing.assert_array_equal(read.values, want.values)
@@ -89,9 +95,7 @@ def test_pyramid_round_trip_and_validators(tmp_path_factory, version, method, im
             if dim != "c":
                 np.testing.assert_array_equal(read[dim].values, want[dim].values)
     again = path.parent / "again.ome.zarr"
-    xr.open_dataset(path, engine="omezarr")[name].omezarr.to_zarr(
-        again, scale_factors=(2, 4), method=method, version=version
-    )
+    xr.open_dataset(path, engine="omezarr")[name].omezarr.to_zarr(again, **write)
     assert group_attributes(again) == group_attributes(path)
 
 
