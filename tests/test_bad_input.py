@@ -21,6 +21,7 @@ from tests.support.builders import make_image, regular
 from tests.support.stores import edit_ome, ome_metadata, snapshot
 from tests.support.validators import validate_store
 from xarray_omezarr import writer
+from xarray_omezarr.testing import VERSIONS
 
 # --- helpers -------------------------------------------------------------------------------------------
 
@@ -297,11 +298,11 @@ def test_writer_functions_refuse_before_writing(
 # --- existing targets ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_existing_store_is_refused_without_mode_w(tmp_path: Path, version: str) -> None:
     target = tmp_path / "old.ome.zarr"
     before = existing_store(target, version)
-    for new_version in ("0.4", "0.5"):
+    for new_version in VERSIONS:
         with pytest.raises(FileExistsError, match=r"already holds data; pass mode='w'"):
             make_image(shape=(8, 8)).omezarr.to_zarr(target, scale_factors=(), version=new_version)
     with pytest.raises(FileExistsError, match=r"already holds data; pass mode='w'"):
@@ -347,7 +348,7 @@ def test_mode_w_replaces_existing_store(tmp_path: Path, old_version: str, new_ve
 # --- accepted edge cases -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_float32_coordinate_is_regular_within_its_precision(tmp_path: Path, version: str) -> None:
     x = np.arange(100, dtype="float32") * 0.1 + 1000
     assert x.dtype == np.float32
@@ -363,7 +364,7 @@ def test_float32_coordinate_is_regular_within_its_precision(tmp_path: Path, vers
     np.testing.assert_array_equal(ds["x"].values.astype("float32"), x)
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_decreasing_coordinate_never_writes_an_invalid_store(tmp_path: Path, version: str) -> None:
     """A decreasing coordinate is either refused before writing (naming the dim) or written as a valid
     store that reads back with the same value at the same coordinate."""
@@ -443,7 +444,7 @@ MALFORMED: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
 }
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_malformed_store_is_refused_on_read(tmp_path: Path, case: str, version: str) -> None:
     edit, pattern = MALFORMED[case]

@@ -28,8 +28,8 @@ ome_zarr_writer = pytest.importorskip("ome_zarr.writer")
 from tests.support.builders import make_image, regular  # noqa: E402
 from tests.support.stores import ome_metadata  # noqa: E402
 from tests.support.validators import validate_store  # noqa: E402
+from xarray_omezarr.testing import VERSIONS  # noqa: E402
 
-VERSIONS = ("0.4", "0.5")
 SPEC_RANK = {"time": 0, "channel": 1, "space": 2}
 
 

@@ -26,6 +26,8 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xarray_omezarr  # noqa: F401  (registers the accessor)
 from tests.support.builders import make_image, random_label, regular
@@ -33,8 +35,8 @@ from tests.support.stores import metadata_files, ome_metadata, store_files
 from tests.support.validators import validate_store
 from xarray_omezarr import writer
 from xarray_omezarr.scale import downsample
+from xarray_omezarr.testing import VERSIONS, images, labels, methods, scale_factors, versions
 
-VERSIONS = ("0.4", "0.5")
 IMAGE_METHODS = ("local_mean", "resize", "nearest")
 SPACE = ("z", "y", "x")
 
@@ -266,6 +268,32 @@ def test_mode_is_the_majority_of_each_block():
     assert checked > 100
     # mode and nearest differ on this data, so the tests above tell them apart
     assert not np.array_equal(level1, nearest[tuple(slice(0, n) for n in level1.shape)])
+
+
+@settings(max_examples=25, deadline=None)
+@given(image=images(max_side=16), method=methods(), version=versions(), data=st.data())
+def test_any_label_lies_on_its_image_at_every_level(new_store, image, method, version, data):
+    label = data.draw(labels(image), label="label")
+    factors = data.draw(scale_factors(image, method), label="scale_factors")
+    path = new_store("img.ome.zarr")
+    # no storage_options: to_zarr hands the image's to its labels too, whose chunks then have the wrong
+    # length when the image has a channel axis
+    image.omezarr.to_zarr(path, scale_factors=factors, method=method, version=version, labels={"seg": label})
+    validate_store(path)
+    assert listed_labels(path) == ["seg"]
+    if factors:  # without levels there is nothing to downsample, and no grid to follow
+        assert ome_metadata(path / "labels" / "seg")["multiscales"][0]["type"] == label_method(method)
+    tree = xr.open_datatree(path, engine="omezarr")
+    assert len(tree["labels/seg"].children) == len(factors) + 1
+    for level in range(len(factors) + 1):
+        ds = xr.open_dataset(path, engine="omezarr", level=level)
+        read = ds["seg"]
+        assert "c" not in read.dims and read.dtype == label.dtype
+        for dim in read.dims:
+            np.testing.assert_array_equal(read[dim].values, ds[dim].values)
+            assert read.sizes[dim] == ds[image.name or "image"].sizes[dim]
+    level0 = xr.open_dataset(path, engine="omezarr")["seg"]
+    np.testing.assert_array_equal(level0.values, label.transpose(*level0.dims).values)
 
 
 # --- 2. reading ----------------------------------------------------------------------------------------

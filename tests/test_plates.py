@@ -24,14 +24,16 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xarray_omezarr
 from tests.support.builders import make_image, regular
 from tests.support.stores import group_attributes, metadata_files, ome_metadata, snapshot, store_files
 from tests.support.validators import validate_metadata, validate_store
+from xarray_omezarr.testing import VERSIONS, methods, plates, scale_factors, storage_options, versions
 from xarray_omezarr.writer import write_plate_metadata, write_well_metadata
 
-VERSIONS = ("0.4", "0.5")
 ROWS = ["A", "B"]
 COLUMNS = ["1", "2", "3"]
 CHANNELS = ["DAPI", "GFP", "RFP"]
@@ -529,6 +531,34 @@ def test_sparse_plate_written_again_from_the_tree_is_identical(sparse, tmp_path)
         version=version,
     )
     assert_same_metadata_files(path, again)
+
+
+# --- any plate ---------------------------------------------------------------------------------------
+
+
+@settings(max_examples=10, deadline=None)
+@given(wells=plates(), method=methods(), version=versions(), data=st.data())
+def test_any_plate_validates_and_reads_back_field_by_field(new_store, wells, method, version, data):
+    fields = [f for well in wells.values() for f in well]
+    smallest = {str(d): min(f.sizes[d] for f in fields) for d in fields[0].dims}
+    factors = data.draw(scale_factors(smallest, method), label="scale_factors")
+    options = data.draw(storage_options(smallest, version, levels=len(factors) + 1), label="storage_options")
+    path = new_store("plate.ome.zarr")
+    xarray_omezarr.write_plate(
+        path, wells, scale_factors=factors, method=method, version=version, storage_options=options
+    )
+    validate_store(path)
+    assert [w["path"] for w in ome_metadata(path)["plate"]["wells"]] == list(wells)
+    tree = xr.open_datatree(path, engine="omezarr")
+    for well, fields in wells.items():
+        assert [i["path"] for i in ome_metadata(path / well)["well"]["images"]] == [
+            str(k) for k in range(len(fields))
+        ]
+        for k, field in enumerate(fields):
+            assert len(tree[f"{well}/{k}"].children) == len(factors) + 1
+            read = tree[f"{well}/{k}/0"][field.name]
+            assert read.dtype == field.dtype
+            np.testing.assert_array_equal(read.values, field.transpose(*read.dims).values)
 
 
 # --- gaps in open_dataset ------------------------------------------------------------------------------

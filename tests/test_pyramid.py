@@ -15,7 +15,7 @@ import xarray_omezarr  # noqa: F401
 from xarray_omezarr.axes import axes_from_dims
 from xarray_omezarr.pyramid import pyramid_factors
 from xarray_omezarr.scale import Methods, downsample, get_method
-from xarray_omezarr.testing import methods, scale_factors, storage_options, versions
+from xarray_omezarr.testing import VERSIONS, methods, scale_factors, storage_options, versions
 
 METHODS = ["nearest", "local_mean", "resize", "gaussian", "laplacian", "zoom"]
 A, B, C = 3.0, -2.0, 0.5  # ramp slopes along x, y, z (per physical unit)
@@ -36,7 +36,7 @@ def interior(level: xr.DataArray, margin: int) -> xr.DataArray:
     return level.isel({d: slice(margin, -margin or None) for d in level.dims})
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("shape", [(16, 64, 48), (17, 67, 45)], ids=["even", "odd"])
 @pytest.mark.parametrize("origin", [(0.0, 0.0, 0.0), (-3.25, 10.5, 101.0)], ids=["zero", "shifted"])

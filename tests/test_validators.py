@@ -24,6 +24,7 @@ import zarr
 
 from tests.support.stores import edit_ome
 from tests.support.validators import (
+    SUPPORTED_VERSIONS,
     layout_problems,
     metadata_problems,
     ngff_dir,
@@ -36,7 +37,7 @@ from tests.support.validators import (
     yaozarrs_problems,
 )
 
-VERSIONS = ("0.4", "0.5")
+VERSIONS = SUPPORTED_VERSIONS
 
 # --------------------------------------------------------------------------------------------
 # The spec's JSON test cases

@@ -17,6 +17,7 @@ from tests.support.stores import group_attributes, ome_metadata
 from tests.support.validators import validate_store
 from xarray_omezarr import writer
 from xarray_omezarr.format import CurrentFormat, FormatV04, FormatV05, format_from_version
+from xarray_omezarr.testing import VERSIONS
 
 SEED_SIGNATURES = {
     "check_format": ["group", "fmt"],
@@ -174,7 +175,7 @@ def test_check_format_and_check_group_fmt(tmp_path):
     assert fmt == FormatV04()
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_compute_false_writes_data_first_and_metadata_last(tmp_path, version):
     path = tmp_path / "lazy.ome.zarr"
     image = xr.DataArray(
