@@ -270,14 +270,13 @@ def test_mode_is_the_majority_of_each_block():
     assert not np.array_equal(level1, nearest[tuple(slice(0, n) for n in level1.shape)])
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(image=images(max_side=16), method=methods(), version=versions(), data=st.data())
 def test_any_label_lies_on_its_image_at_every_level(new_store, image, method, version, data):
     label = data.draw(labels(image), label="label")
     factors = data.draw(scale_factors(image, method), label="scale_factors")
     path = new_store("img.ome.zarr")
-    # no storage_options: to_zarr hands the image's to its labels too, whose chunks then have the wrong
-    # length when the image has a channel axis
+    # no storage_options: a known bug otherwise, see tests/support/known_bugs.py
     image.omezarr.to_zarr(path, scale_factors=factors, method=method, version=version, labels={"seg": label})
     validate_store(path)
     assert listed_labels(path) == ["seg"]
@@ -702,6 +701,25 @@ def test_explicit_label_method_on_its_grid(small_stores, tmp_path, version, imag
 @pytest.mark.parametrize("version", VERSIONS)
 def test_existing_label_name_is_refused(small_stores, tmp_path, version):
     assert_refused_existing(small_stores, tmp_path, version, FileExistsError, "'cells'", name="cells")
+
+
+@pytest.mark.xfail(strict=True, reason="package bug: the image's chunks are given to its labels")
+@pytest.mark.parametrize("version", VERSIONS)
+def test_known_bug_the_image_chunks_are_given_to_its_labels(tmp_path, version):
+    """Chunks for a (c, z, y, x) image either suit its labels too or are refused before anything is written."""
+    path = tmp_path / "img.ome.zarr"
+    try:
+        grid_image(SMALL).omezarr.to_zarr(
+            path,
+            scale_factors=(2,),
+            version=version,
+            storage_options={"chunks": (1, 3, 8, 8)},
+            labels={"cells": small_label()},
+        )
+    except ValueError:
+        assert not path.exists(), f"{sorted(store_files(path))} were written before the error"
+    else:
+        assert listed_labels(path) == ["cells"]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
