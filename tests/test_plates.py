@@ -536,7 +536,7 @@ def test_sparse_plate_written_again_from_the_tree_is_identical(sparse, tmp_path)
 # --- any plate ---------------------------------------------------------------------------------------
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(wells=plates(), method=methods(), version=versions(), data=st.data())
 def test_any_plate_validates_and_reads_back_field_by_field(new_store, wells, method, version, data):
     fields = [f for well in wells.values() for f in well]

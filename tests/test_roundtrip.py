@@ -71,7 +71,7 @@ def test_round_trip_is_exact(new_store, image, lazy, version, method, data):
     assert group_attributes(again) == group_attributes(path)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     image=images(min_side=8, max_side=40, layouts=(("y", "x"), ("c", "z", "y", "x"), ("z", "y", "x"))),
     version=versions(),

@@ -31,7 +31,7 @@ from xarray_omezarr.testing import (
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(image=images(), method=st.one_of(st.none(), methods()), data=st.data())
 def test_scale_factors_are_cumulative_and_keep_every_axis(image, method, data):
     factors = data.draw(scale_factors(image, method, max_levels=4))
@@ -62,7 +62,7 @@ def test_nearest_factors_may_be_larger_than_the_axis():
     assert max(seen) > 3
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(image=images(), version=versions(), data=st.data())
 def test_storage_options_have_chunks_per_stored_axis_and_whole_shards(image, version, data):
     levels = data.draw(st.integers(1, 4))
@@ -85,7 +85,7 @@ def test_storage_options_have_chunks_per_stored_axis_and_whole_shards(image, ver
             assert shards in (None, "auto")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(image=images(), data=st.data())
 def test_labels_lie_on_the_image_grid(image, data):
     label = data.draw(labels(image))
@@ -100,7 +100,7 @@ def test_labels_lie_on_the_image_grid(image, data):
             assert dim not in label.coords
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(wells=plates(max_rows=3, max_columns=4, max_fields=3), data=st.data())
 def test_plates_have_row_column_wells_of_like_fields(wells, data):
     assert wells
