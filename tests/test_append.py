@@ -109,7 +109,7 @@ def test_a_killed_append_leaves_the_image_as_it_was(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="lost power"):
         more.omezarr.to_zarr(PowerCut(path), append_dim="t")
     beyond = [k for k in files(path) if k.split("/")[1:3] in (["c", "3"], ["c", "4"])]
-    assert len(beyond) == 3, "three chunks of the new time points reached the store, beyond the stored shape"
+    assert beyond, "chunks of the new time points reached the store, beyond the stored shape"
 
     after_files = files(path)
     assert {k: after_files[k] for k in metadata_before} == metadata_before

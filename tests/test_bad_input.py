@@ -8,7 +8,6 @@ before the store is cleared).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,41 +17,21 @@ import pytest
 import xarray as xr
 
 import xarray_omezarr  # noqa: F401  (registers the accessor)
+from tests.support.builders import make_image, regular
+from tests.support.stores import edit_ome, ome_metadata, snapshot
+from tests.support.validators import validate_store
 from xarray_omezarr import writer
+from xarray_omezarr.testing import VERSIONS
 
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def snapshot(root: Path) -> dict[str, bytes | None]:
-    """Every file's bytes (and every directory, as ``None``) under ``root``, by relative path."""
-    out: dict[str, bytes | None] = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        out[rel] = None if path.is_dir() else path.read_bytes()
-    return out
-
-
-def image(
-    dims: tuple[str, ...] = ("y", "x"),
-    shape: tuple[int, ...] | None = None,
-    coords: dict[str, Any] | None = None,
-    dtype: str = "uint16",
-) -> xr.DataArray:
-    shape = shape or tuple(16 for _ in dims)
-    data = (np.arange(int(np.prod(shape)), dtype=np.int64) % 251 + 1).astype(dtype).reshape(shape)
-    return xr.DataArray(data, dims=dims, coords=coords or {}, name="img")
-
-
 def existing_store(path: Path, version: str = "0.5") -> dict[str, bytes | None]:
     """Write a valid store at ``path`` and return its snapshot."""
-    image(shape=(24, 20)).omezarr.to_zarr(path, scale_factors=(2,), version=version)
+    make_image(shape=(24, 20)).omezarr.to_zarr(path, scale_factors=(2,), version=version)
     state = snapshot(path)
     assert any(v for v in state.values())  # there are chunk and metadata bytes to protect
     return state
-
-
-def regular(dim: str, n: int, start: float = 0.0, step: float = 1.0, **attrs: Any) -> xr.Variable:
-    return xr.Variable(dim, start + step * np.arange(n, dtype=np.float64), attrs)
 
 
 # --- refused writes ------------------------------------------------------------------------------------
@@ -61,150 +40,160 @@ def regular(dim: str, n: int, start: float = 0.0, step: float = 1.0, **attrs: An
 Raises = type[Exception] | tuple[type[Exception], ...]
 BAD_WRITES: dict[str, tuple[Callable[[], xr.DataArray], dict[str, Any], Raises, str]] = {
     "irregular-coordinate": (
-        lambda: image(coords={"y": np.r_[0.0, 1.0, 3.0, np.arange(4.0, 17.0)]}),
+        lambda: make_image(coords={"y": np.r_[0.0, 1.0, 3.0, np.arange(4.0, 17.0)]}),
         {},
         ValueError,
         r"coordinate 'y' is not regular",
     ),
     "irregular-float32-coordinate": (
-        lambda: image(coords={"x": np.r_[0.0, 1.0, 3.0, np.arange(4.0, 17.0)].astype("float32")}),
+        lambda: make_image(coords={"x": np.r_[0.0, 1.0, 3.0, np.arange(4.0, 17.0)].astype("float32")}),
         {},
         ValueError,
         r"coordinate 'x' is not regular",
     ),
     "six-dims": (
-        lambda: image(dims=("t", "c", "w", "z", "y", "x"), shape=(2, 1, 2, 2, 8, 8)),
+        lambda: make_image(dims=("t", "c", "w", "z", "y", "x"), shape=(2, 1, 2, 2, 8, 8)),
         {"scale_factors": ()},
         ValueError,
         r"2 to 5 axes; got 6",
     ),
     "one-space-axis": (
-        lambda: image(dims=("c", "x"), shape=(2, 16)),
+        lambda: make_image(dims=("c", "x"), shape=(2, 16)),
         {"scale_factors": ()},
         ValueError,
         r"needs 2 or 3 space axes; \('c', 'x'\) has 1",
     ),
     "four-space-axes": (
-        lambda: image(dims=("w", "z", "y", "x"), shape=(2, 2, 8, 8)),
+        lambda: make_image(dims=("w", "z", "y", "x"), shape=(2, 2, 8, 8)),
         {"scale_factors": (), "axis_types": {"w": "space"}},
         ValueError,
         r"needs 2 or 3 space axes; .* has 4",
     ),
     "two-time-axes": (
-        lambda: image(dims=("t", "u", "y", "x"), shape=(2, 2, 8, 8)),
+        lambda: make_image(dims=("t", "u", "y", "x"), shape=(2, 2, 8, 8)),
         {"scale_factors": (), "axis_types": {"u": "time"}},
         ValueError,
         r"at most one time axis; got \['t', 'u'\]",
     ),
     "unknown-method": (
-        lambda: image(),
+        lambda: make_image(),
         {"method": "bogus"},
         ValueError,
         r"unknown downsampling method 'bogus'",
     ),
     "time-unit-on-space-axis": (
-        lambda: image(coords={"x": regular("x", 16, units="s")}),
+        lambda: make_image(coords={"x": regular("x", 16, units="s")}),
         {},
         ValueError,
         r"axis 'x' has unit 's'.*time unit",
     ),
-    "version-0.3": (lambda: image(), {"version": "0.3"}, ValueError, r"version '0\.3' cannot be written"),
-    "version-0.6": (lambda: image(), {"version": "0.6"}, ValueError, r"version '0\.6' cannot be written"),
+    "version-0.3": (
+        lambda: make_image(),
+        {"version": "0.3"},
+        ValueError,
+        r"version '0\.3' cannot be written",
+    ),
+    "version-0.6": (
+        lambda: make_image(),
+        {"version": "0.6"},
+        ValueError,
+        r"version '0\.6' cannot be written",
+    ),
     "shrink-below-one-pixel": (
-        lambda: image(shape=(16, 40)),
+        lambda: make_image(shape=(16, 40)),
         {"scale_factors": (2, 4, 8, 16, 32)},
         ValueError,
         r"scale factor 32 at level 5 would shrink axis 'y' \(16 pixels\) below one pixel",
     ),
     "scale-factor-zero": (
-        lambda: image(),
+        lambda: make_image(),
         {"scale_factors": (0,)},
         ValueError,
         r"scale factor 0 \(level 1\) must be a whole number >= 1",
     ),
     "scale-factor-fraction": (
-        lambda: image(),
+        lambda: make_image(),
         {"scale_factors": (2, 1.5)},
         ValueError,
         r"scale factor 1\.5 \(level 2\) must be a whole number >= 1",
     ),
     "dict-factor-unknown-axis": (
-        lambda: image(),
+        lambda: make_image(),
         {"scale_factors": ({"w": 2},)},
         ValueError,
         r"names axis 'w', which is not one of \['y', 'x'\]",
     ),
     "dict-factor-channel-axis": (
-        lambda: image(dims=("c", "y", "x"), shape=(2, 16, 16)),
+        lambda: make_image(dims=("c", "y", "x"), shape=(2, 16, 16)),
         {"scale_factors": ({"c": 2, "y": 2, "x": 2},)},
         ValueError,
         r"downsamples 'c', which is not a space axis",
     ),
     "chunks-auto": (
-        lambda: image(),
+        lambda: make_image(),
         {"storage_options": {"chunks": "auto"}},
         ValueError,
         r"chunks='auto' is not allowed",
     ),
     "storage-options-wrong-length": (
-        lambda: image(),
+        lambda: make_image(),
         {"scale_factors": (2, 4), "storage_options": [{"chunks": (8, 8)}, {"chunks": (4, 4)}]},
         ValueError,
         r"storage_options has 2 entries but the pyramid has 3 levels",
     ),
     "shards-not-multiple-of-chunks": (
-        lambda: image(),
+        lambda: make_image(),
         {"storage_options": {"chunks": (4, 4), "shards": (6, 8)}},
         ValueError,
         r"shards \(6, 8\) \(level 0\) must be whole multiples of the chunks \(4, 4\)",
     ),
     "shards-with-0.4": (
-        lambda: image(),
+        lambda: make_image(),
         {"version": "0.4", "storage_options": {"chunks": (4, 4), "shards": (8, 8)}},
         ValueError,
         r"sharding needs Zarr v3",
     ),
     "datetime-coordinate": (
-        lambda: image(coords={"x": np.arange(16).astype("datetime64[s]")}),
+        lambda: make_image(coords={"x": np.arange(16).astype("datetime64[s]")}),
         {},
         ValueError,
         r"coordinate 'x' has dtype datetime64",
     ),
     "string-coordinate": (
-        lambda: image(coords={"y": [f"row{i}" for i in range(16)]}),
+        lambda: make_image(coords={"y": [f"row{i}" for i in range(16)]}),
         {},
         ValueError,
         r"coordinate 'y' has dtype <U",
     ),
     "nan-coordinate": (
-        lambda: image(coords={"x": np.r_[np.arange(15.0), np.nan]}),
+        lambda: make_image(coords={"x": np.r_[np.arange(15.0), np.nan]}),
         {},
         ValueError,
         r"coordinate 'x' holds NaN",
     ),
     "constant-coordinate": (
-        lambda: image(coords={"x": np.full(16, 3.0)}),
+        lambda: make_image(coords={"x": np.full(16, 3.0)}),
         {},
         ValueError,
         r"coordinate 'x' does not increase",
     ),
-    "bad-mode": (lambda: image(), {"mode": "x"}, ValueError, r"mode must be 'w-'"),
+    "bad-mode": (lambda: make_image(), {"mode": "x"}, ValueError, r"mode must be 'w-'"),
     # a chunk shape of the wrong length is named as such (not a bare zip() error)
     "chunks-wrong-length": (
-        lambda: image(),
+        lambda: make_image(),
         {"storage_options": {"chunks": (4, 4, 4)}},
         ValueError,
         r"chunks .*must be 2 positive integers",
     ),
     # options that zarr itself refuses must be refused before the store is created or cleared
     "unknown-storage-option": (
-        lambda: image(),
+        lambda: make_image(),
         {"storage_options": {"bogus": 1}},
         (TypeError, ValueError),
         r"bogus",
     ),
     "bad-compressors": (
-        lambda: image(),
+        lambda: make_image(),
         {"storage_options": {"compressors": "bogus"}},
         (TypeError, ValueError),
         r"(?i)compressor|BytesBytesCodec",
@@ -309,15 +298,15 @@ def test_writer_functions_refuse_before_writing(
 # --- existing targets ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_existing_store_is_refused_without_mode_w(tmp_path: Path, version: str) -> None:
     target = tmp_path / "old.ome.zarr"
     before = existing_store(target, version)
-    for new_version in ("0.4", "0.5"):
+    for new_version in VERSIONS:
         with pytest.raises(FileExistsError, match=r"already holds data; pass mode='w'"):
-            image(shape=(8, 8)).omezarr.to_zarr(target, scale_factors=(), version=new_version)
+            make_image(shape=(8, 8)).omezarr.to_zarr(target, scale_factors=(), version=new_version)
     with pytest.raises(FileExistsError, match=r"already holds data; pass mode='w'"):
-        image(shape=(8, 8)).omezarr.to_zarr(target, scale_factors=(), mode="w-")
+        make_image(shape=(8, 8)).omezarr.to_zarr(target, scale_factors=(), mode="w-")
     assert snapshot(target) == before
 
 
@@ -328,7 +317,7 @@ def test_non_empty_plain_directory_is_refused_without_mode_w(tmp_path: Path) -> 
     (target / "sub" / "data.bin").write_bytes(b"\x00\x01\x02")
     before = snapshot(target)
     with pytest.raises(FileExistsError, match=r"already holds data; pass mode='w'"):
-        image().omezarr.to_zarr(target)
+        make_image().omezarr.to_zarr(target)
     assert snapshot(target) == before
 
 
@@ -336,11 +325,9 @@ def test_non_empty_plain_directory_is_refused_without_mode_w(tmp_path: Path) -> 
     ("old_version", "new_version"), [("0.5", "0.5"), ("0.4", "0.4"), ("0.5", "0.4"), ("0.4", "0.5")]
 )
 def test_mode_w_replaces_existing_store(tmp_path: Path, old_version: str, new_version: str) -> None:
-    from validators import validate_store
-
     target = tmp_path / "old.ome.zarr"
-    image(shape=(32, 32)).omezarr.to_zarr(target, scale_factors=(2, 4), version=old_version)
-    new = image(shape=(20, 24), coords={"x": regular("x", 24, 5.0, 0.5)}) * 3
+    make_image(shape=(32, 32)).omezarr.to_zarr(target, scale_factors=(2, 4), version=old_version)
+    new = make_image(shape=(20, 24), coords={"x": regular("x", 24, 5.0, 0.5)}) * 3
     new.name = "replacement"
     new.omezarr.to_zarr(target, scale_factors=(2,), mode="w", version=new_version)
     validate_store(target)
@@ -361,7 +348,7 @@ def test_mode_w_replaces_existing_store(tmp_path: Path, old_version: str, new_ve
 # --- accepted edge cases -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_float32_coordinate_is_regular_within_its_precision(tmp_path: Path, version: str) -> None:
     x = np.arange(100, dtype="float32") * 0.1 + 1000
     assert x.dtype == np.float32
@@ -369,10 +356,7 @@ def test_float32_coordinate_is_regular_within_its_precision(tmp_path: Path, vers
     da = xr.DataArray(np.ones((4, 100), "uint8"), dims=("y", "x"), coords={"x": x})
     target = tmp_path / "f32.ome.zarr"
     da.omezarr.to_zarr(target, scale_factors=(), version=version)
-    if version == "0.5":
-        ome = json.loads((target / "zarr.json").read_text())["attributes"]["ome"]
-    else:
-        ome = json.loads((target / ".zattrs").read_text())
+    ome = ome_metadata(target)
     transforms = ome["multiscales"][0]["datasets"][0]["coordinateTransformations"]
     assert transforms[0] == {"type": "scale", "scale": [1.0, 0.1]}
     assert transforms[1] == {"type": "translation", "translation": [0.0, 1000.0]}
@@ -380,13 +364,11 @@ def test_float32_coordinate_is_regular_within_its_precision(tmp_path: Path, vers
     np.testing.assert_array_equal(ds["x"].values.astype("float32"), x)
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_decreasing_coordinate_never_writes_an_invalid_store(tmp_path: Path, version: str) -> None:
     """A decreasing coordinate is either refused before writing (naming the dim) or written as a valid
     store that reads back with the same value at the same coordinate."""
-    from validators import validate_store
-
-    da = image(shape=(16, 16), coords={"x": regular("x", 16, 15.0, -1.0)})
+    da = make_image(shape=(16, 16), coords={"x": regular("x", 16, 15.0, -1.0)})
     target = tmp_path / "decreasing.ome.zarr"
     try:
         da.omezarr.to_zarr(target, scale_factors=(2,), version=version)
@@ -400,18 +382,6 @@ def test_decreasing_coordinate_never_writes_an_invalid_store(tmp_path: Path, ver
 
 
 # --- malformed stores on read --------------------------------------------------------------------------
-
-
-def edit_ome(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
-    """Change the OME metadata of the store's root group in place (JSON files, no zarr)."""
-    if (path / "zarr.json").exists():
-        document = json.loads((path / "zarr.json").read_text())
-        edit(document["attributes"]["ome"])
-        (path / "zarr.json").write_text(json.dumps(document))
-    else:
-        document = json.loads((path / ".zattrs").read_text())
-        edit(document)
-        (path / ".zattrs").write_text(json.dumps(document))
 
 
 def _set_path(value: str) -> Callable[[dict[str, Any]], None]:
@@ -474,12 +444,12 @@ MALFORMED: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
 }
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_malformed_store_is_refused_on_read(tmp_path: Path, case: str, version: str) -> None:
     edit, pattern = MALFORMED[case]
     target = tmp_path / "broken.ome.zarr"
-    image(shape=(16, 16)).omezarr.to_zarr(target, scale_factors=(2,), version=version)
+    make_image(shape=(16, 16)).omezarr.to_zarr(target, scale_factors=(2,), version=version)
     xr.open_dataset(target, engine="omezarr").load()  # valid before the edit
     edit_ome(target, edit)
     with pytest.raises(ValueError, match=pattern):
@@ -496,6 +466,6 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("level", [2, -3])
 def test_level_out_of_range(tmp_path: Path, level: int) -> None:
     target = tmp_path / "img.ome.zarr"
-    image().omezarr.to_zarr(target, scale_factors=(2,))
+    make_image().omezarr.to_zarr(target, scale_factors=(2,))
     with pytest.raises(IndexError, match=r"level .* requested, but the image has 2 levels"):
         xr.open_dataset(target, engine="omezarr", level=level)

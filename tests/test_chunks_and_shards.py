@@ -18,17 +18,20 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from validators import validate_store
 from zarr.codecs import BloscCodec, ZstdCodec
 
+from tests.support.builders import make_image
+from tests.support.stores import data_files
+from tests.support.validators import validate_store
 from xarray_omezarr.scale.chunking import TARGET_CHUNK_BYTES, TARGET_SHARD_BYTES
+from xarray_omezarr.testing import methods, scale_factors, storage_options
 
 
-def _image(shape: tuple[int, ...], chunks: tuple[int, ...], dims: str = "cyx") -> xr.DataArray:
-    data = da.random.default_rng(3).integers(0, 4000, shape, chunks=chunks).astype("uint16")
-    return xr.DataArray(data, dims=tuple(dims), name="img")
+def _image(shape: tuple[int, ...], chunks: tuple[int, ...]) -> xr.DataArray:
+    """A lazy (c, y, x) uint16 image in dask chunks ``chunks``."""
+    return make_image(("c", "y", "x"), shape, seed=3, high=4000, chunks=chunks)
 
 
 # --- 1. defaults -----------------------------------------------------------------------------------------
@@ -143,38 +146,34 @@ def _data_keys(writes: Counter[str]) -> Counter[str]:
     return Counter({k: n for k, n in writes.items() if not k.endswith("zarr.json")})
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=16, deadline=None)
 @given(
     input_chunks=st.tuples(st.integers(1, 2), st.integers(9, 70), st.integers(9, 70)),
-    sharded=st.booleans(),
+    method=methods(),
+    data=st.data(),
 )
 def test_every_chunk_or_shard_is_written_once_whatever_the_input_chunks(
-    tmp_path_factory, input_chunks, sharded
+    new_store, input_chunks, method, data
 ):
     image = _image((2, 120, 100), input_chunks)
-    options = {"chunks": (1, 16, 16)} | ({"shards": (1, 32, 48)} if sharded else {})
-    store = CountingStore(tmp_path_factory.mktemp("count") / "c.ome.zarr")
-    image.omezarr.to_zarr(store, scale_factors=(2, 4), method="local_mean", storage_options=options)
+    factors = data.draw(scale_factors(image, method, min_levels=1), label="scale_factors")
+    options = data.draw(
+        storage_options(image, "0.5", levels=len(factors) + 1, max_chunks_per_axis=8), label="storage_options"
+    )
+    store = CountingStore(new_store("c.ome.zarr"))
+    image.omezarr.to_zarr(store, scale_factors=factors, method=method, storage_options=options)
     writes = _data_keys(store.writes)
     assert writes and max(writes.values()) == 1, [k for k, n in writes.items() if n > 1][:5]
     group = zarr.open_group(store, mode="r")
     expected_objects = sum(
         math.prod(-(-n // o) for n, o in zip(group[p].shape, group[p].shards or group[p].chunks, strict=True))
-        for p in ("0", "1", "2")
+        for p in map(str, range(len(factors) + 1))
     )
     assert len(writes) <= expected_objects  # empty chunks may be skipped, but nothing extra is written
     np.testing.assert_array_equal(group["0"][...], image.values)
 
 
 # --- 4. chunks of zeros --------------------------------------------------------------------------------
-
-
-def _chunk_files(root: Any) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in root.rglob("*")
-        if p.is_file() and p.name != "zarr.json"
-    }
 
 
 @pytest.mark.parametrize("dtype", ["uint16", "float32", "bool"])
@@ -191,7 +190,7 @@ def test_chunks_holding_only_zeros_are_left_out_as_zarr_leaves_them_out(tmp_path
     image.omezarr.to_zarr(path, scale_factors=(), storage_options=options)
     plain = zarr.create_array(tmp_path / "plain.zarr", shape=data.shape, dtype=dtype, fill_value=0, **options)
     plain[...] = data
-    ours = _chunk_files(path / "0")
-    assert ours == _chunk_files(tmp_path / "plain.zarr")
+    ours = data_files(path / "0")
+    assert ours == data_files(tmp_path / "plain.zarr")
     assert 0 < len(ours) < 2 * 6 * 5
     np.testing.assert_array_equal(xr.open_dataset(path, engine="omezarr")["img"].values, data)

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,23 +25,15 @@ ome_zarr_io = pytest.importorskip("ome_zarr.io")
 ome_zarr_reader = pytest.importorskip("ome_zarr.reader")
 ome_zarr_writer = pytest.importorskip("ome_zarr.writer")
 
-from validators import validate_store  # noqa: E402
+from tests.support.builders import make_image, regular  # noqa: E402
+from tests.support.stores import ome_metadata  # noqa: E402
+from tests.support.validators import validate_store  # noqa: E402
+from xarray_omezarr.testing import VERSIONS  # noqa: E402
 
-VERSIONS = ("0.4", "0.5")
 SPEC_RANK = {"time": 0, "channel": 1, "space": 2}
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def raw_ome(path: Path) -> dict[str, Any]:
-    """The OME metadata of the root group, read from the JSON files directly (no zarr, no package code)."""
-    path = Path(path)
-    if (path / "zarr.json").exists():
-        document = json.loads((path / "zarr.json").read_text())
-        assert document["node_type"] == "group"
-        return document["attributes"]["ome"]
-    return json.loads((path / ".zattrs").read_text())
 
 
 def level_geometry(multiscale: dict[str, Any], level: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,24 +79,6 @@ def spec_dims(da: xr.DataArray) -> list[str]:
     return sorted(da.dims, key=lambda d: SPEC_RANK[types.get(str(d), "space")])
 
 
-def regular(n: int, start: float, step: float, units: str | None = None) -> xr.Variable:
-    return xr.Variable("_", start + step * np.arange(n, dtype=np.float64), {"units": units} if units else {})
-
-
-def make_image(
-    dims: tuple[str, ...], shape: tuple[int, ...], coords: dict[str, Any], seed: int
-) -> xr.DataArray:
-    rng = np.random.default_rng(seed)
-    data = rng.integers(0, 60000, size=shape, dtype=np.uint16)
-    built: dict[str, Any] = {}
-    for name, value in coords.items():
-        if isinstance(value, xr.Variable):
-            built[name] = xr.Variable(name, value.values, value.attrs)
-        else:
-            built[name] = value
-    return xr.DataArray(data, dims=dims, coords=built, name="img")
-
-
 # --- cases written by us -------------------------------------------------------------------------------
 
 
@@ -122,7 +95,7 @@ CASES: dict[str, dict[str, Any]] = {
     "yx-origin-aniso": {
         "dims": ("y", "x"),
         "shape": (40, 27),
-        "coords": {"y": regular(40, 100.5, 0.3, "um"), "x": regular(27, -7.0, 0.7, "um")},
+        "coords": {"y": regular("y", 40, 100.5, 0.3, "um"), "x": regular("x", 27, -7.0, 0.7, "um")},
         "scale_factors": (2, 4),
         "method": "local_mean",
     },
@@ -131,9 +104,9 @@ CASES: dict[str, dict[str, Any]] = {
         "dims": ("z", "y", "x"),
         "shape": (7, 33, 21),
         "coords": {
-            "z": regular(7, -3.0, 2.5, "micrometer"),
-            "y": regular(33, 12.0, 0.5, "micrometer"),
-            "x": regular(21, 0.25, 0.5, "micrometer"),
+            "z": regular("z", 7, -3.0, 2.5, "micrometer"),
+            "y": regular("y", 33, 12.0, 0.5, "micrometer"),
+            "x": regular("x", 21, 0.25, 0.5, "micrometer"),
         },
         "scale_factors": ({"z": 2, "y": 2, "x": 2}, {"z": 2, "y": 4, "x": 4}),
         "method": "nearest",
@@ -144,9 +117,9 @@ CASES: dict[str, dict[str, Any]] = {
         "shape": (3, 4, 21, 35),
         "coords": {
             "c": ["DAPI", "GFP", "RFP"],
-            "z": regular(4, 1.0, 3.0, "um"),
-            "y": regular(21, 5.0, 0.65, "um"),
-            "x": regular(35, -2.0, 0.65, "um"),
+            "z": regular("z", 4, 1.0, 3.0, "um"),
+            "y": regular("y", 21, 5.0, 0.65, "um"),
+            "x": regular("x", 35, -2.0, 0.65, "um"),
         },
         "scale_factors": (2, 4),
         "method": "gaussian",
@@ -156,11 +129,11 @@ CASES: dict[str, dict[str, Any]] = {
         "dims": ("t", "c", "z", "y", "x"),
         "shape": (2, 2, 3, 19, 26),
         "coords": {
-            "t": regular(2, 0.0, 1.5, "s"),
+            "t": regular("t", 2, 0.0, 1.5, "s"),
             "c": ["a", "b"],
-            "z": regular(3, 0.0, 2.0, "um"),
-            "y": regular(19, 0.0, 0.2, "um"),
-            "x": regular(26, 10.0, 0.2, "um"),
+            "z": regular("z", 3, 0.0, 2.0, "um"),
+            "y": regular("y", 19, 0.0, 0.2, "um"),
+            "x": regular("x", 26, 10.0, 0.2, "um"),
         },
         "scale_factors": (2,),
         "method": "mode",
@@ -169,7 +142,7 @@ CASES: dict[str, dict[str, Any]] = {
     "yxc-transposed": {
         "dims": ("y", "x", "c"),
         "shape": (25, 18, 2),
-        "coords": {"c": ["red", "green"], "y": regular(25, 3.0, 1.25), "x": regular(18, 4.0, 0.75)},
+        "coords": {"c": ["red", "green"], "y": regular("y", 25, 3.0, 1.25), "x": regular("x", 18, 4.0, 0.75)},
         "scale_factors": (2, 4),
         "method": "laplacian",
     },
@@ -182,7 +155,7 @@ CASES: dict[str, dict[str, Any]] = {
 def written(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[xr.DataArray, Path, dict[str, Any]]:
     case_name, version = request.param
     case = CASES[case_name]
-    da = make_image(case["dims"], case["shape"], case["coords"], seed=len(case_name))
+    da = make_image(case["dims"], case["shape"], coords=case["coords"], seed=len(case_name))
     path = tmp_path / f"{case_name}.ome.zarr"
     result = da.omezarr.to_zarr(
         path, scale_factors=case["scale_factors"], method=case["method"], version=version
@@ -195,7 +168,7 @@ def written(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[xr.DataArra
 def test_written_store_is_valid(written: tuple[xr.DataArray, Path, dict[str, Any]]) -> None:
     _, path, case = written
     validate_store(path)
-    ome = raw_ome(path)
+    ome = ome_metadata(path)
     if case["version"] == "0.5":
         assert ome["version"] == "0.5"
     else:
@@ -205,7 +178,7 @@ def test_written_store_is_valid(written: tuple[xr.DataArray, Path, dict[str, Any
 
 def test_ome_zarr_py_reads_our_store(written: tuple[xr.DataArray, Path, dict[str, Any]]) -> None:
     da, path, _ = written
-    multiscale = raw_ome(path)["multiscales"][0]
+    multiscale = ome_metadata(path)["multiscales"][0]
     ours = xr.open_datatree(path, engine="omezarr")
     levels = [ours[str(d["path"])].dataset for d in multiscale["datasets"]]
 
@@ -223,7 +196,7 @@ def test_ome_zarr_py_reads_our_store(written: tuple[xr.DataArray, Path, dict[str
     assert [a["name"] for a in node.metadata["axes"]] == spec_dims(da)
     np.testing.assert_array_equal(np.asarray(node.data[0]), da.transpose(*spec_dims(da)).values)
 
-    labels = [c["label"] for c in raw_ome(path)["omero"]["channels"]]
+    labels = [c["label"] for c in ome_metadata(path)["omero"]["channels"]]
     assert node.metadata["channel_names"] == labels
     if "c" in da.dims:
         assert labels == [str(v) for v in da["c"].values]
@@ -232,7 +205,7 @@ def test_ome_zarr_py_reads_our_store(written: tuple[xr.DataArray, Path, dict[str
 
 def test_ngff_zarr_reads_our_store(written: tuple[xr.DataArray, Path, dict[str, Any]]) -> None:
     da, path, _ = written
-    multiscale = raw_ome(path)["multiscales"][0]
+    multiscale = ome_metadata(path)["multiscales"][0]
     peer = ngff_zarr.from_ngff_zarr(str(path))
     assert len(peer.images) == len(multiscale["datasets"])
     for level, image in enumerate(peer.images):
@@ -260,7 +233,7 @@ def test_ngff_zarr_reads_our_store(written: tuple[xr.DataArray, Path, dict[str, 
 
 def test_our_coordinates_match_our_metadata(written: tuple[xr.DataArray, Path, dict[str, Any]]) -> None:
     da, path, _ = written
-    multiscale = raw_ome(path)["multiscales"][0]
+    multiscale = ome_metadata(path)["multiscales"][0]
     for level in range(len(multiscale["datasets"])):
         ds = xr.open_dataset(path, engine="omezarr", level=level)
         assert_coordinates_match_metadata(ds, multiscale, level)
@@ -276,11 +249,11 @@ def test_our_coordinates_match_our_metadata(written: tuple[xr.DataArray, Path, d
 def peer_arrays(path: Path) -> list[np.ndarray]:
     """Each level's array, read with zarr from the path the peer's metadata lists."""
     group = zarr.open_group(str(path), mode="r")
-    return [np.asarray(group[d["path"]][...]) for d in raw_ome(path)["multiscales"][0]["datasets"]]
+    return [np.asarray(group[d["path"]][...]) for d in ome_metadata(path)["multiscales"][0]["datasets"]]
 
 
 def check_engine_reads_peer_store(path: Path) -> None:
-    multiscale = raw_ome(path)["multiscales"][0]
+    multiscale = ome_metadata(path)["multiscales"][0]
     arrays = peer_arrays(path)
     names = [a["name"] for a in multiscale["axes"]]
     for level, array in enumerate(arrays):
@@ -334,7 +307,7 @@ def test_engine_reads_ome_zarr_py_store(tmp_path: Path, case: str, version: str,
             axes_units=units,
         )
     assert (path / ("zarr.json" if version == "0.5" else ".zattrs")).exists()
-    multiscale = raw_ome(path)["multiscales"][0]
+    multiscale = ome_metadata(path)["multiscales"][0]
     assert [d["path"] for d in multiscale["datasets"]] == ["s0", "s1", "s2"]
     check_engine_reads_peer_store(path)
     np.testing.assert_array_equal(xr.open_dataset(path, engine="omezarr")["image"].values, data)
@@ -387,7 +360,7 @@ def test_engine_reads_ngff_zarr_store(tmp_path: Path, case: str, version: str) -
         multiscales.metadata.omero = ngff_zarr.compute_omero_from_multiscales(multiscales)
     path = tmp_path / "peer.ome.zarr"
     ngff_zarr.to_ngff_zarr(str(path), multiscales, version=version)
-    multiscale = raw_ome(path)["multiscales"][0]
+    multiscale = ome_metadata(path)["multiscales"][0]
     paths = [d["path"] for d in multiscale["datasets"]]
     assert len(paths) == 3 and all("/" in p for p in paths)  # e.g. "scale0/image"
     check_engine_reads_peer_store(path)
@@ -396,7 +369,7 @@ def test_engine_reads_ngff_zarr_store(tmp_path: Path, case: str, version: str) -
     )
     ds = xr.open_dataset(path, engine="omezarr")
     if channel_names is not None:
-        assert [c["label"] for c in raw_ome(path)["omero"]["channels"]] == channel_names
+        assert [c["label"] for c in ome_metadata(path)["omero"]["channels"]] == channel_names
         assert list(ds["c"].values) == channel_names
     elif "c" in dims:
         assert "c" not in ds.coords  # no omero labels: no channel coordinate is invented

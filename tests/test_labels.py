@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,18 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from validators import validate_store
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xarray_omezarr  # noqa: F401  (registers the accessor)
+from tests.support.builders import make_image, random_label, regular
+from tests.support.stores import metadata_files, ome_metadata, store_files
+from tests.support.validators import validate_store
 from xarray_omezarr import writer
 from xarray_omezarr.scale import downsample
+from xarray_omezarr.testing import VERSIONS, images, labels, methods, scale_factors, versions
 from xarray_omezarr.write import engine
 
-VERSIONS = ("0.4", "0.5")
 IMAGE_METHODS = ("local_mean", "resize", "nearest")
 SPACE = ("z", "y", "x")
 
@@ -63,23 +66,21 @@ NUCLEI_COLORS = [{"label-value": 7, "rgba": [0, 255, 0, 255]}]
 
 def space_coords(shape: dict[str, int] = SHAPE) -> dict[str, xr.Variable]:
     return {
-        name: xr.Variable(name, origin + step * np.arange(shape[name]), {"units": "micrometer"})
+        name: regular(name, shape[name], origin, step, "micrometer")
         for name, (origin, step) in GEOMETRY.items()
     }
 
 
-def make_image(shape: dict[str, int] = SHAPE, seed: int = 0) -> xr.DataArray:
-    data = np.random.default_rng(seed).integers(0, 60000, tuple(shape.values()), dtype=np.uint16)
+def grid_image(shape: dict[str, int] = SHAPE, seed: int = 0) -> xr.DataArray:
+    """The image (named channels, z/y/x on ``GEOMETRY``'s grid) that the labels belong to."""
     coords: dict[str, Any] = {"c": ["DAPI", "GFP"][: shape["c"]], **space_coords(shape)}
-    return xr.DataArray(data, dims=tuple(shape), coords=coords, name="img")
+    return make_image(shape, coords=coords, seed=seed)
 
 
 def make_label(
     seed: int, high: int = 4, dtype: str = "uint16", shape: dict[str, int] = SHAPE
 ) -> xr.DataArray:
-    sizes = tuple(shape[d] for d in SPACE)
-    data = np.random.default_rng(seed).integers(0, high, sizes).astype(dtype)
-    return xr.DataArray(data, dims=SPACE, coords=space_coords(shape))
+    return random_label(grid_image(shape), seed=seed, high=high, dtype=dtype)
 
 
 def label_method(image_method: str) -> str:
@@ -97,30 +98,11 @@ def expected_levels(values: np.ndarray, image_method: str) -> list[np.ndarray]:
     return levels
 
 
-def group_ome(group_dir: Path) -> dict[str, Any]:
-    """The OME metadata of a group, from its JSON file (0.5: ``attributes.ome``; 0.4: ``.zattrs``)."""
-    if (group_dir / "zarr.json").exists():
-        document = json.loads((group_dir / "zarr.json").read_text())
-        assert document["node_type"] == "group"
-        return document["attributes"].get("ome", {})
-    return json.loads((group_dir / ".zattrs").read_text())
-
-
 def listed_labels(image_dir: Path) -> list[str]:
     labels_dir = image_dir / "labels"
     if not (labels_dir / "zarr.json").exists() and not (labels_dir / ".zattrs").exists():
         return []
-    return list(group_ome(labels_dir).get("labels", []))
-
-
-def snapshot(path: Path) -> dict[str, bytes]:
-    """Every file under ``path`` and its bytes."""
-    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
-
-
-def metadata_files(path: Path) -> dict[str, bytes]:
-    names = {"zarr.json", ".zattrs", ".zgroup", ".zarray"}
-    return {k: v for k, v in snapshot(path).items() if k.rsplit("/", 1)[-1] in names}
+    return list(ome_metadata(labels_dir).get("labels", []))
 
 
 def expected_block(version: str, colors: Any = None, properties: Any = None) -> dict[str, Any]:
@@ -134,7 +116,7 @@ def expected_block(version: str, colors: Any = None, properties: Any = None) -> 
 
 
 def write_store(path: Path, version: str, image_method: str) -> None:
-    make_image().omezarr.to_zarr(
+    grid_image().omezarr.to_zarr(
         path,
         scale_factors=SCALE_FACTORS,
         method=image_method,
@@ -166,12 +148,12 @@ def test_store_validates_and_lists_both_labels(store):
     path, version, image_method = store
     validate_store(path)
     assert listed_labels(path) == ["cells", "nuclei"]
-    cells = group_ome(path / "labels" / "cells")
+    cells = ome_metadata(path / "labels" / "cells")
     assert cells["image-label"] == expected_block(version, CELL_COLORS, CELL_PROPERTIES)
-    assert group_ome(path / "labels" / "nuclei")["image-label"] == expected_block(version)
+    assert ome_metadata(path / "labels" / "nuclei")["image-label"] == expected_block(version)
     assert cells["multiscales"][0]["type"] == label_method(image_method)
     if version == "0.5":
-        assert group_ome(path)["version"] == group_ome(path / "labels")["version"] == "0.5"
+        assert ome_metadata(path)["version"] == ome_metadata(path / "labels")["version"] == "0.5"
         assert "version" not in cells["image-label"]
     else:
         assert cells["multiscales"][0]["version"] == "0.4"
@@ -180,7 +162,7 @@ def test_store_validates_and_lists_both_labels(store):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_strict_label_schema_when_every_label_has_colors(tmp_path, version):
     path = tmp_path / "img.ome.zarr"
-    make_image().omezarr.to_zarr(
+    grid_image().omezarr.to_zarr(
         path,
         scale_factors=SCALE_FACTORS,
         method="local_mean",
@@ -189,7 +171,7 @@ def test_strict_label_schema_when_every_label_has_colors(tmp_path, version):
         label_metadata={"cells": {"colors": CELL_COLORS}, "nuclei": {"colors": NUCLEI_COLORS}},
     )
     validate_store(path, strict_labels=True)
-    assert group_ome(path / "labels" / "nuclei")["image-label"]["colors"] == NUCLEI_COLORS
+    assert ome_metadata(path / "labels" / "nuclei")["image-label"]["colors"] == NUCLEI_COLORS
     # the strict check is real: a label without colours fails it
     to_zarr_label_plain = make_label(3)
     to_zarr_label_plain.omezarr.to_zarr_label(path, "plain")
@@ -203,7 +185,7 @@ def test_ome_zarr_py_finds_labels_and_colors(store):
 
     path, _, _ = store
     nodes = list(Reader(parse_url(str(path)))())
-    image_levels = len(group_ome(path)["multiscales"][0]["datasets"])
+    image_levels = len(ome_metadata(path)["multiscales"][0]["datasets"])
     found = {}
     for node in nodes:
         parts = str(node.zarr.path).rstrip("/").split("/")
@@ -249,11 +231,11 @@ def test_label_levels_lie_on_image_levels(store):
 def test_label_axes_are_the_image_space_axes(store):
     """The label lies on the image's grid in micrometres: its axes keep the image's units."""
     path, _, _ = store
-    image_axes = group_ome(path)["multiscales"][0]["axes"]
+    image_axes = ome_metadata(path)["multiscales"][0]["axes"]
     assert [a["name"] for a in image_axes] == ["c", *SPACE]
     assert all(a.get("unit") == "micrometer" for a in image_axes[1:])
     for name in ("cells", "nuclei"):
-        assert group_ome(path / "labels" / name)["multiscales"][0]["axes"] == image_axes[1:], name
+        assert ome_metadata(path / "labels" / name)["multiscales"][0]["axes"] == image_axes[1:], name
     tree = xr.open_datatree(path, engine="omezarr")
     for dim in SPACE:
         assert tree["labels/cells/1"][dim].attrs.get("units") == tree["1"][dim].attrs["units"]
@@ -287,6 +269,30 @@ def test_mode_is_the_majority_of_each_block():
     assert checked > 100
     # mode and nearest differ on this data, so the tests above tell them apart
     assert not np.array_equal(level1, nearest[tuple(slice(0, n) for n in level1.shape)])
+
+
+@settings(max_examples=15, deadline=None)
+@given(image=images(max_side=16), method=methods(), version=versions(), data=st.data())
+def test_any_label_lies_on_its_image_at_every_level(new_store, image, method, version, data):
+    label = data.draw(labels(image), label="label")
+    factors = data.draw(scale_factors(image, method), label="scale_factors")
+    path = new_store("img.ome.zarr")
+    image.omezarr.to_zarr(path, scale_factors=factors, method=method, version=version, labels={"seg": label})
+    validate_store(path)
+    assert listed_labels(path) == ["seg"]
+    if factors:  # without levels there is nothing to downsample, and no grid to follow
+        assert ome_metadata(path / "labels" / "seg")["multiscales"][0]["type"] == label_method(method)
+    tree = xr.open_datatree(path, engine="omezarr")
+    assert len(tree["labels/seg"].children) == len(factors) + 1
+    for level in range(len(factors) + 1):
+        ds = xr.open_dataset(path, engine="omezarr", level=level)
+        read = ds["seg"]
+        assert "c" not in read.dims and read.dtype == label.dtype
+        for dim in read.dims:
+            np.testing.assert_array_equal(read[dim].values, ds[dim].values)
+            assert read.sizes[dim] == ds[image.name or "image"].sizes[dim]
+    level0 = xr.open_dataset(path, engine="omezarr")["seg"]
+    np.testing.assert_array_equal(level0.values, label.transpose(*level0.dims).values)
 
 
 # --- 2. reading ----------------------------------------------------------------------------------------
@@ -341,7 +347,7 @@ def test_labels_false_leaves_them_out(store):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_label_named_like_the_image(tmp_path, version):
     path = tmp_path / "img.ome.zarr"
-    image, label = make_image(), make_label(4)
+    image, label = grid_image(), make_label(4)
     image.omezarr.to_zarr(
         path,
         scale_factors=SCALE_FACTORS,
@@ -387,21 +393,20 @@ def labels_group_file(version: str) -> str:
 def test_to_zarr_label_keeps_image_and_other_labels(store, tmp_path):
     source, version, image_method = store
     path = copy_of(source, tmp_path)
-    before = snapshot(path)
+    before = store_files(path)
     extra = make_label(5, high=6, dtype="uint8")
     colors = [{"label-value": 5, "rgba": [1, 2, 3, 4]}]
     assert extra.omezarr.to_zarr_label(path, "extra", colors=colors) == []
-    after = snapshot(path)
+    after = store_files(path)
     changed = {labels_group_file(version)}
     for key, content in before.items():
         if key not in changed:
             assert after.get(key) == content, f"{key} was modified"
     assert all(k in before or k.startswith("labels/extra/") for k in after)
     assert listed_labels(path) == ["cells", "nuclei", "extra"]
-    raw = json.loads((path / labels_group_file(version)).read_text())
-    assert (raw["attributes"]["ome"] if version == "0.5" else raw)["labels"] == ["cells", "nuclei", "extra"]
+    assert ome_metadata(path / "labels")["labels"] == ["cells", "nuclei", "extra"]
     validate_store(path)
-    ome = group_ome(path / "labels" / "extra")
+    ome = ome_metadata(path / "labels" / "extra")
     assert ome["image-label"] == expected_block(version, colors)
     assert ome["multiscales"][0]["type"] == label_method(image_method)
     tree = xr.open_datatree(path, engine="omezarr")
@@ -418,7 +423,7 @@ def test_to_zarr_label_takes_colors_from_attrs_of_a_read_label(tmp_path, version
     write_store(path, version, "local_mean")
     cells = xr.open_dataset(path, engine="omezarr")["cells"]
     cells.omezarr.to_zarr_label(path, "copy")
-    assert group_ome(path / "labels" / "copy")["image-label"] == expected_block(
+    assert ome_metadata(path / "labels" / "copy")["image-label"] == expected_block(
         version, CELL_COLORS, CELL_PROPERTIES
     )
     assert listed_labels(path) == ["cells", "nuclei", "copy"]
@@ -427,7 +432,7 @@ def test_to_zarr_label_takes_colors_from_attrs_of_a_read_label(tmp_path, version
 @pytest.mark.parametrize("version", VERSIONS)
 def test_to_zarr_label_on_an_image_without_labels(tmp_path, version):
     path = tmp_path / "img.ome.zarr"
-    make_image().omezarr.to_zarr(path, scale_factors=(2, 4), method="nearest", version=version)
+    grid_image().omezarr.to_zarr(path, scale_factors=(2, 4), method="nearest", version=version)
     mask = xr.DataArray(make_label(6).values > 1, dims=SPACE, coords=space_coords())
     mask.omezarr.to_zarr_label(path, "mask")
     assert listed_labels(path) == ["mask"]
@@ -435,7 +440,7 @@ def test_to_zarr_label_on_an_image_without_labels(tmp_path, version):
     ds = xr.open_dataset(path, engine="omezarr", level=2)
     assert ds["mask"].dtype == np.uint8
     np.testing.assert_array_equal(ds["mask"].values, mask.values[:, ::4, ::4].astype("uint8"))
-    assert group_ome(path / "labels" / "mask")["multiscales"][0]["type"] == "nearest"
+    assert ome_metadata(path / "labels" / "mask")["multiscales"][0]["type"] == "nearest"
 
 
 @pytest.mark.parametrize(
@@ -447,7 +452,7 @@ def test_to_zarr_label_on_an_image_without_labels(tmp_path, version):
 )
 def test_cast_whole_number_floats(tmp_path, values, dtype):
     path = tmp_path / "img.ome.zarr"
-    make_image().omezarr.to_zarr(path, scale_factors=(2,), method="local_mean")
+    grid_image().omezarr.to_zarr(path, scale_factors=(2,), method="local_mean")
     data = np.broadcast_to(values[:, None, None], tuple(SHAPE[d] for d in SPACE)).copy()
     label = xr.DataArray(data, dims=SPACE, coords=space_coords())
     label.omezarr.to_zarr_label(path, "cast", cast=True)
@@ -552,7 +557,7 @@ def small_stores(tmp_path_factory) -> dict[tuple[str, str], Path]:
     for version in VERSIONS:
         for image_method in ("local_mean", "nearest"):
             path = tmp_path_factory.mktemp("small") / "img.ome.zarr"
-            make_image(SMALL).omezarr.to_zarr(
+            grid_image(SMALL).omezarr.to_zarr(
                 path,
                 scale_factors=(2,),
                 method=image_method,
@@ -566,10 +571,10 @@ def small_stores(tmp_path_factory) -> dict[tuple[str, str], Path]:
 def assert_refused_new_store(tmp_path: Path, version: str, error: type[Exception], match: str, **kwargs: Any):
     path = tmp_path / "new.ome.zarr"
     with pytest.raises(error, match=match):
-        make_image(SMALL).omezarr.to_zarr(
+        grid_image(SMALL).omezarr.to_zarr(
             path, scale_factors=(2,), method="local_mean", version=version, **kwargs
         )
-    assert not path.exists(), f"{sorted(snapshot(path))} were written before the error"
+    assert not path.exists(), f"{sorted(store_files(path))} were written before the error"
 
 
 def assert_refused_existing(
@@ -584,11 +589,11 @@ def assert_refused_existing(
     **kwargs,
 ):
     path = copy_of(small_stores[version, image_method], tmp_path)
-    before = snapshot(path)
+    before = store_files(path)
     label = small_label() if label is None else label
     with pytest.raises(error, match=match):
         label.omezarr.to_zarr_label(path, name, **kwargs)
-    assert snapshot(path) == before
+    assert store_files(path) == before
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -632,13 +637,13 @@ def test_to_zarr_label_refuses_bad_label_metadata_before_writing(small_stores, t
 def test_empty_colors_or_properties_never_make_an_invalid_store(small_stores, tmp_path, version, key):
     """The schemas ask for at least one entry: refuse an empty list, or leave the key out."""
     path = copy_of(small_stores[version, "local_mean"], tmp_path)
-    before = snapshot(path)
+    before = store_files(path)
     try:
         small_label().omezarr.to_zarr_label(path, "empty", **{key: []})
     except ValueError:
-        assert snapshot(path) == before
+        assert store_files(path) == before
     else:
-        assert group_ome(path / "labels" / "empty")["image-label"].get(key, None) != []
+        assert ome_metadata(path / "labels" / "empty")["image-label"].get(key, None) != []
         validate_store(path)
 
 
@@ -689,13 +694,31 @@ def test_label_method_refused(small_stores, tmp_path, version, image_method, met
 def test_explicit_label_method_on_its_grid(small_stores, tmp_path, version, image_method, method):
     path = copy_of(small_stores[version, image_method], tmp_path)
     small_label(high=3).omezarr.to_zarr_label(path, "explicit", method=method)
-    assert group_ome(path / "labels" / "explicit")["multiscales"][0]["type"] == method
+    assert ome_metadata(path / "labels" / "explicit")["multiscales"][0]["type"] == method
     assert listed_labels(path) == ["cells", "explicit"]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_existing_label_name_is_refused(small_stores, tmp_path, version):
     assert_refused_existing(small_stores, tmp_path, version, FileExistsError, "'cells'", name="cells")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_image_chunks_suit_its_labels(tmp_path, version):
+    """Chunks for a (c, z, y, x) image either suit its labels too or are refused before anything is written."""
+    path = tmp_path / "img.ome.zarr"
+    try:
+        grid_image(SMALL).omezarr.to_zarr(
+            path,
+            scale_factors=(2,),
+            version=version,
+            storage_options={"chunks": (1, 3, 8, 8)},
+            labels={"cells": small_label()},
+        )
+    except ValueError:
+        assert not path.exists(), f"{sorted(store_files(path))} were written before the error"
+    else:
+        assert listed_labels(path) == ["cells"]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -726,7 +749,7 @@ def test_to_zarr_label_compute_false_lists_the_label_once_computed(small_stores,
 @pytest.mark.parametrize("version", VERSIONS)
 def test_to_zarr_with_labels_compute_false(tmp_path, version):
     path = tmp_path / "img.ome.zarr"
-    delayed = make_image(SMALL).omezarr.to_zarr(
+    delayed = grid_image(SMALL).omezarr.to_zarr(
         path, scale_factors=(2,), version=version, compute=False, labels={"cells": small_label()}
     )
     assert delayed
@@ -794,7 +817,7 @@ def test_write_labels_seed(tmp_path, version):
         writer.write_labels(data, str(path), "seg", scale_factors=(2,), label_metadata={"colors": colors})
         == []
     )
-    ome = group_ome(path / "labels" / "seg")
+    ome = ome_metadata(path / "labels" / "seg")
     assert ome["image-label"] == expected_block(version, colors)
     assert ome["image-label"]["source"] == {"image": "../../"}
     assert listed_labels(path) == ["seg"]
@@ -827,7 +850,7 @@ def test_write_multiscale_labels_and_label_metadata(tmp_path, version):
         pyramid, str(path), "seg", axes="yx", label_metadata={"properties": [{"label-value": 1, "k": "v"}]}
     )
     assert listed_labels(path) == ["seg"]
-    ome = group_ome(path / "labels" / "seg")
+    ome = ome_metadata(path / "labels" / "seg")
     assert ome["image-label"] == expected_block(version, properties=[{"label-value": 1, "k": "v"}])
     assert [d["path"] for d in ome["multiscales"][0]["datasets"]] == ["0", "1"]
     with pytest.raises(TypeError, match="must be integers"):
@@ -837,9 +860,9 @@ def test_write_multiscale_labels_and_label_metadata(tmp_path, version):
     group = zarr.open_group(path, mode="r+")
     colors = [{"label-value": 3, "rgba": [0, 0, 0, 255]}]
     writer.write_label_metadata(group["labels"], "seg", colors=colors)
-    assert group_ome(path / "labels" / "seg")["image-label"] == expected_block(version, colors)
-    assert group_ome(path / "labels" / "seg")["multiscales"][0]["name"] == "seg"
-    before = snapshot(path)
+    assert ome_metadata(path / "labels" / "seg")["image-label"] == expected_block(version, colors)
+    assert ome_metadata(path / "labels" / "seg")["multiscales"][0]["name"] == "seg"
+    before = store_files(path)
     with pytest.raises(ValueError, match="four integers"):
         writer.write_label_metadata(group["labels"], "seg", colors=[{"label-value": 3, "rgba": [0, 0, 0]}])
     with pytest.raises(ValueError, match="more than once"):
@@ -848,7 +871,7 @@ def test_write_multiscale_labels_and_label_metadata(tmp_path, version):
         )
     with pytest.raises(ValueError, match="not a group"):
         writer.write_label_metadata(group["labels/seg"], "0", colors=colors)
-    assert snapshot(path) == before
+    assert store_files(path) == before
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -859,7 +882,7 @@ def test_label_is_listed_after_its_data_and_metadata(tmp_path, version, monkeypa
     original = engine.list_label
 
     def checking_list_label(labels_group, name, fmt):
-        ome = group_ome(path / "labels" / name)
+        ome = ome_metadata(path / "labels" / name)
         seen.append(name)
         assert "multiscales" in ome and "image-label" in ome
         np.testing.assert_array_equal(zarr.open_array(path / "labels" / name / "1")[...], data[::2, ::2])

@@ -24,12 +24,16 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from validators import validate_metadata, validate_store
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xarray_omezarr
+from tests.support.builders import make_image, regular
+from tests.support.stores import group_attributes, metadata_files, ome_metadata, snapshot, store_files
+from tests.support.validators import validate_metadata, validate_store
+from xarray_omezarr.testing import VERSIONS, methods, plates, scale_factors, storage_options, versions
 from xarray_omezarr.writer import write_plate_metadata, write_well_metadata
 
-VERSIONS = ("0.4", "0.5")
 ROWS = ["A", "B"]
 COLUMNS = ["1", "2", "3"]
 CHANNELS = ["DAPI", "GFP", "RFP"]
@@ -42,14 +46,9 @@ ACQUISITIONS: dict[str, list[dict[str, Any]] | None] = {
         {"id": 3, "name": "day2", "maximumfieldcount": 2},
     ],
 }
-METADATA_FILES = ("zarr.json", ".zattrs", ".zgroup", ".zarray")
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def regular(dim: str, n: int, start: float, step: float) -> xr.Variable:
-    return xr.Variable(dim, start + step * np.arange(n, dtype=np.float64), {"units": UNIT})
 
 
 def make_field(
@@ -60,21 +59,16 @@ def make_field(
     name: str = "cells",
 ) -> xr.DataArray:
     """One field of view with channel names and regular space coordinates in micrometers."""
-    rng = np.random.default_rng(seed)
-    if np.dtype(dtype).kind == "f":
-        data = rng.random(tuple(shape.values())).astype(dtype)
-    else:
-        high = min(int(np.iinfo(dtype).max), 60000)
-        data = rng.integers(1, high, tuple(shape.values())).astype(dtype)  # never 0, the fill value
     coords: dict[str, Any] = {}
     for dim, size in shape.items():
         if dim == "c":
             coords["c"] = CHANNELS[:size]
         elif dim == "z":
-            coords["z"] = regular("z", size, -2.0, 2.0)
+            coords["z"] = regular("z", size, -2.0, 2.0, UNIT)
         else:
-            coords[dim] = regular(dim, size, origin + (1.0 if dim == "y" else 0.0), 0.5)
-    return xr.DataArray(data, dims=tuple(shape), coords=coords, name=name)
+            coords[dim] = regular(dim, size, origin + (1.0 if dim == "y" else 0.0), 0.5, UNIT)
+    # integers never 0, the fill value
+    return make_image(shape, coords=coords, seed=seed, low=1, dtype=dtype, name=name)
 
 
 DENSE_SHAPES = {
@@ -144,28 +138,6 @@ def write_dense(path: Path, plate: xr.DataArray, kind: str, version: str, acquis
         )
 
 
-def attributes(group_dir: Path) -> dict[str, Any]:
-    """A group's attributes exactly as stored (0.5: ``attributes`` of zarr.json; 0.4: .zattrs)."""
-    if (group_dir / "zarr.json").exists():
-        return json.loads((group_dir / "zarr.json").read_text()).get("attributes", {})
-    if (group_dir / ".zattrs").exists():
-        return json.loads((group_dir / ".zattrs").read_text())
-    return {}
-
-
-def ome_of(group_dir: Path) -> dict[str, Any]:
-    attrs = attributes(group_dir)
-    return attrs.get("ome", attrs)
-
-
-def metadata_files(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name in METADATA_FILES
-    }
-
-
 def assert_same_metadata_files(first: Path, second: Path) -> None:
     a, b = metadata_files(first), metadata_files(second)
     assert sorted(a) == sorted(b)
@@ -222,12 +194,12 @@ def test_dense_plate_validates(dense):
 
 def test_dense_plate_metadata(dense):
     path, _, version, _, acquisitions = dense
-    ome = ome_of(path)
+    ome = ome_metadata(path)
     block = ome["plate"]
     if version == "0.5":
         assert ome["version"] == "0.5"
     else:
-        assert "ome" not in attributes(path)
+        assert "ome" not in group_attributes(path)
     assert block["version"] == version
     assert block["rows"] == [{"name": r} for r in ROWS]
     assert block["columns"] == [{"name": c} for c in COLUMNS]
@@ -241,7 +213,7 @@ def test_dense_plate_metadata(dense):
     assert block.get("acquisitions") == ACQUISITIONS[acquisitions]
     for r in ROWS:
         for c in COLUMNS:
-            well = ome_of(path / r / c)
+            well = ome_metadata(path / r / c)
             images = [{"path": str(k)} for k in range(2)]
             if acquisitions == "several":
                 images = [
@@ -250,7 +222,7 @@ def test_dense_plate_metadata(dense):
             assert well["well"]["images"] == images
             assert ("version" in well["well"]) == (version == "0.4")
             for k in range(2):
-                multiscale = ome_of(path / r / c / str(k))["multiscales"][0]
+                multiscale = ome_metadata(path / r / c / str(k))["multiscales"][0]
                 assert [d["path"] for d in multiscale["datasets"]] == ["0", "1"]
                 assert multiscale["name"] == "cells"
 
@@ -301,7 +273,7 @@ def test_dense_plate_round_trip_through_open_datatree(dense):
             expected_groups |= {f"/{r}/{c}/{k}/{lv}" for k in range(2) for lv in range(2)}
     assert {node.path for node in tree.subtree} == expected_groups
     assert tree.attrs["ome"]["plate"]["rows"] == [{"name": r} for r in ROWS]
-    assert tree["A/2"].attrs["ome"]["well"] == ome_of(path / "A" / "2")["well"]
+    assert tree["A/2"].attrs["ome"]["well"] == ome_metadata(path / "A" / "2")["well"]
     assert "multiscales" in tree["A/2/1"].attrs["ome"]
     for i, r in enumerate(ROWS):
         for j, c in enumerate(COLUMNS):
@@ -365,9 +337,9 @@ def test_dense_plate_without_row_and_column_coordinates_gets_default_names(tmp_p
 def test_plate_name_defaults(tmp_path):
     plate = dense_plate("cyx")
     plate.rename(None).omezarr.to_zarr(tmp_path / "unnamed.zarr", scale_factors=())
-    assert ome_of(tmp_path / "unnamed.zarr")["plate"]["name"] == "plate"
+    assert ome_metadata(tmp_path / "unnamed.zarr")["plate"]["name"] == "plate"
     plate.omezarr.to_zarr(tmp_path / "named.zarr", scale_factors=(), name="screen1")
-    assert ome_of(tmp_path / "named.zarr")["plate"]["name"] == "screen1"
+    assert ome_metadata(tmp_path / "named.zarr")["plate"]["name"] == "screen1"
 
 
 def test_to_zarr_refuses_compute_false_for_a_plate(tmp_path):
@@ -430,7 +402,7 @@ def test_sparse_plate_validates(sparse):
 
 def test_sparse_plate_metadata(sparse):
     path, wells, version, acquisitions = sparse
-    block = ome_of(path)["plate"]
+    block = ome_metadata(path)["plate"]
     assert block["rows"] == [{"name": r} for r in SPARSE_ROWS]
     assert block["columns"] == [{"name": c} for c in SPARSE_COLUMNS]
     assert block["wells"] == [
@@ -446,14 +418,14 @@ def test_sparse_plate_metadata(sparse):
     assert block["version"] == version
     assert block.get("acquisitions") == ACQUISITIONS[acquisitions]
     for well_path, fields in wells.items():
-        images = ome_of(path / well_path)["well"]["images"]
+        images = ome_metadata(path / well_path)["well"]["images"]
         assert images == [
             {"path": str(k)} | ({"acquisition": f["acquisition"]} if "acquisition" in f else {})
             for k, f in enumerate(fields)
         ]
     labelled = path / LABELLED[0] / str(LABELLED[1])
-    assert ome_of(labelled / "labels")["labels"] == ["nuclei"]
-    assert "image-label" in ome_of(labelled / "labels" / "nuclei")
+    assert ome_metadata(labelled / "labels")["labels"] == ["nuclei"]
+    assert "image-label" in ome_metadata(labelled / "labels" / "nuclei")
     for well_path in ("A/10", "B/2", "AA/10"):  # missing wells are not written at all
         assert not (path / well_path).exists()
 
@@ -490,7 +462,7 @@ def test_sparse_plate_round_trip_through_open_datatree(sparse):
     assert {"/", "/A", "/B", "/AA"} <= paths
     assert not any(p.startswith(("/A/10", "/B/2", "/AA/10")) for p in paths)
     for well_path, fields in wells.items():
-        assert tree[well_path].attrs["ome"]["well"] == ome_of(path / well_path)["well"]
+        assert tree[well_path].attrs["ome"]["well"] == ome_metadata(path / well_path)["well"]
         for k, entry in enumerate(fields):
             assert_image_matches(tree[f"{well_path}/{k}/0"]["cells"], entry["image"])
             assert tree[f"{well_path}/{k}/1"]["cells"].shape[-2:] == tuple(
@@ -561,6 +533,34 @@ def test_sparse_plate_written_again_from_the_tree_is_identical(sparse, tmp_path)
     assert_same_metadata_files(path, again)
 
 
+# --- any plate ---------------------------------------------------------------------------------------
+
+
+@settings(max_examples=6, deadline=None)
+@given(wells=plates(), method=methods(), version=versions(), data=st.data())
+def test_any_plate_validates_and_reads_back_field_by_field(new_store, wells, method, version, data):
+    fields = [f for well in wells.values() for f in well]
+    smallest = {str(d): min(f.sizes[d] for f in fields) for d in fields[0].dims}
+    factors = data.draw(scale_factors(smallest, method), label="scale_factors")
+    options = data.draw(storage_options(smallest, version, levels=len(factors) + 1), label="storage_options")
+    path = new_store("plate.ome.zarr")
+    xarray_omezarr.write_plate(
+        path, wells, scale_factors=factors, method=method, version=version, storage_options=options
+    )
+    validate_store(path)
+    assert [w["path"] for w in ome_metadata(path)["plate"]["wells"]] == list(wells)
+    tree = xr.open_datatree(path, engine="omezarr")
+    for well, fields in wells.items():
+        assert [i["path"] for i in ome_metadata(path / well)["well"]["images"]] == [
+            str(k) for k in range(len(fields))
+        ]
+        for k, field in enumerate(fields):
+            assert len(tree[f"{well}/{k}"].children) == len(factors) + 1
+            read = tree[f"{well}/{k}/0"][field.name]
+            assert read.dtype == field.dtype
+            np.testing.assert_array_equal(read.values, field.transpose(*read.dims).values)
+
+
 # --- gaps in open_dataset ------------------------------------------------------------------------------
 
 
@@ -626,7 +626,7 @@ def test_missing_wells_and_fields_are_fill_values(tmp_path, version, dtype, fill
     [
         pytest.param(lambda f: f.isel(x=slice(0, 12)), id="shape"),
         pytest.param(lambda f: f.astype("int32"), id="dtype"),
-        pytest.param(lambda f: f.assign_coords(x=regular("x", 16, 3.0, 0.5)), id="coordinates"),
+        pytest.param(lambda f: f.assign_coords(x=regular("x", 16, 3.0, 0.5, UNIT)), id="coordinates"),
         pytest.param(lambda f: f.assign_coords(c=["a", "b"]), id="channel-names"),
     ],
 )
@@ -687,9 +687,9 @@ def test_a_write_that_fails_midway_leaves_no_plate_metadata(tmp_path):
     path = tmp_path / "plate.zarr"
     with pytest.raises(RuntimeError, match="fell over"):
         xarray_omezarr.write_plate(path, {"A/1": [good], "A/2": [bad]}, scale_factors=(), version="0.4")
-    assert "plate" not in attributes(path)  # readers do not take it for a complete plate
-    assert "well" in attributes(path / "A" / "1")
-    assert not (path / "A" / "2" / ".zattrs").exists() or "well" not in attributes(path / "A" / "2")
+    assert "plate" not in group_attributes(path)  # readers do not take it for a complete plate
+    assert "well" in group_attributes(path / "A" / "1")
+    assert not (path / "A" / "2" / ".zattrs").exists() or "well" not in group_attributes(path / "A" / "2")
 
 
 # --- the seed functions --------------------------------------------------------------------------------
@@ -737,19 +737,23 @@ def test_seed_functions_write_the_documented_json(tmp_path, version):
     write_well_metadata(str(plate_dir / "B" / "12"), ["0"], fmt=version)  # a path, with the format given
 
     if version == "0.5":
-        assert attributes(plate_dir) == {"ome": {"version": "0.5", "plate": SEED_PLATE | {"version": "0.5"}}}
-        assert attributes(plate_dir / "A" / "1") == {
+        assert group_attributes(plate_dir) == {
+            "ome": {"version": "0.5", "plate": SEED_PLATE | {"version": "0.5"}}
+        }
+        assert group_attributes(plate_dir / "A" / "1") == {
             "ome": {"version": "0.5", "well": {"images": SEED_IMAGES}}
         }
-        assert attributes(plate_dir / "B" / "12") == {
+        assert group_attributes(plate_dir / "B" / "12") == {
             "ome": {"version": "0.5", "well": {"images": [{"path": "0"}]}}
         }
     else:
-        assert attributes(plate_dir) == {"plate": SEED_PLATE | {"version": "0.4"}}
-        assert attributes(plate_dir / "A" / "1") == {"well": {"images": SEED_IMAGES, "version": "0.4"}}
-        assert attributes(plate_dir / "B" / "12") == {"well": {"images": [{"path": "0"}], "version": "0.4"}}
+        assert group_attributes(plate_dir) == {"plate": SEED_PLATE | {"version": "0.4"}}
+        assert group_attributes(plate_dir / "A" / "1") == {"well": {"images": SEED_IMAGES, "version": "0.4"}}
+        assert group_attributes(plate_dir / "B" / "12") == {
+            "well": {"images": [{"path": "0"}], "version": "0.4"}
+        }
     for group in (plate_dir, plate_dir / "A" / "1", plate_dir / "B" / "12"):
-        validate_metadata(attributes(group), version)
+        validate_metadata(group_attributes(group), version)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -882,72 +886,72 @@ def test_seed_functions_given_a_path_create_nothing_on_bad_input(tmp_path, versi
 # --- write_plate refuses bad input before writing anything ---------------------------------------------
 
 
-def small(
-    shape: tuple[int, ...] = (16, 16), dtype: str = "uint8", dims: tuple[str, ...] = ("y", "x")
-) -> xr.DataArray:
-    return xr.DataArray(np.ones(shape, dtype), dims=dims, name="img")
-
-
 # Each case: write_plate keyword arguments (the bad part in the LAST well, so that a writer that checked
 # as it went would already have written the first ones), exception type, message pattern.
 BAD_PLATES: list[Any] = [
     pytest.param(
-        lambda: {"wells": {"A/1": [small()]}, "rows": ["A", "A"]}, ValueError, "unique", id="duplicate-rows"
+        lambda: {"wells": {"A/1": [make_image()]}, "rows": ["A", "A"]},
+        ValueError,
+        "unique",
+        id="duplicate-rows",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()]}, "columns": ["1", "1"]},
+        lambda: {"wells": {"A/1": [make_image()]}, "columns": ["1", "1"]},
         ValueError,
         "unique",
         id="duplicate-columns",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A_2/1": [small()]}},
+        lambda: {"wells": {"A/1": [make_image()], "A_2/1": [make_image()]}},
         ValueError,
         "alphanumeric",
         id="row-not-alphanumeric",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/1.5": [small()]}},
+        lambda: {"wells": {"A/1": [make_image()], "A/1.5": [make_image()]}},
         ValueError,
         "alphanumeric",
         id="column-not-alphanumeric",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A1": [small()]}},
+        lambda: {"wells": {"A/1": [make_image()], "A1": [make_image()]}},
         ValueError,
         "<row>/<column>",
         id="path-without-slash",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/1/2": [small()]}},
+        lambda: {"wells": {"A/1": [make_image()], "A/1/2": [make_image()]}},
         ValueError,
         "<row>/<column>",
         id="path-too-deep",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "B/1": [small()]}, "rows": ["A"]},
+        lambda: {"wells": {"A/1": [make_image()], "B/1": [make_image()]}, "rows": ["A"]},
         ValueError,
         "not in the plate",
         id="rows-without-a-well-row",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": [small()]}, "columns": ["1", "3"]},
+        lambda: {"wells": {"A/1": [make_image()], "A/2": [make_image()]}, "columns": ["1", "3"]},
         ValueError,
         "not in the plate",
         id="columns-without-a-well-column",
     ),
     pytest.param(lambda: {"wells": {}}, ValueError, "at least one", id="no-wells"),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": []}}, ValueError, "at least one field", id="empty-well"
+        lambda: {"wells": {"A/1": [make_image()], "A/2": []}},
+        ValueError,
+        "at least one field",
+        id="empty-well",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()]}, "acquisitions": [{"id": 2}, {"id": 2}]},
+        lambda: {"wells": {"A/1": [make_image()]}, "acquisitions": [{"id": 2}, {"id": 2}]},
         ValueError,
         "more than once",
         id="duplicate-acquisition-ids",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()]}, "acquisitions": [{"id": -3}]},
+        lambda: {"wells": {"A/1": [make_image()]}, "acquisitions": [{"id": -3}]},
         ValueError,
         "non-negative",
         id="negative-acquisition-id",
@@ -955,8 +959,8 @@ BAD_PLATES: list[Any] = [
     pytest.param(
         lambda: {
             "wells": {
-                "A/1": [{"image": small(), "acquisition": 0}],
-                "A/2": [{"image": small(), "acquisition": 7}],
+                "A/1": [{"image": make_image(), "acquisition": 0}],
+                "A/2": [{"image": make_image(), "acquisition": 7}],
             },
             "acquisitions": [{"id": 0}],
         },
@@ -967,8 +971,8 @@ BAD_PLATES: list[Any] = [
     pytest.param(
         lambda: {
             "wells": {
-                "A/1": [{"image": small(), "acquisition": 0}],
-                "A/2": [{"image": small(), "acquisition": 1}, small()],
+                "A/1": [{"image": make_image(), "acquisition": 0}],
+                "A/2": [{"image": make_image(), "acquisition": 1}, make_image()],
             },
             "acquisitions": [{"id": 0}, {"id": 1}],
         },
@@ -978,7 +982,7 @@ BAD_PLATES: list[Any] = [
     ),
     pytest.param(
         lambda: {
-            "wells": {"A/1": [small()], "A/2": [{"image": small(), "acquisition": "0"}]},
+            "wells": {"A/1": [make_image()], "A/2": [{"image": make_image(), "acquisition": "0"}]},
             "acquisitions": [{"id": 0}],
         },
         ValueError,
@@ -986,40 +990,43 @@ BAD_PLATES: list[Any] = [
         id="string-acquisition",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": [np.ones((16, 16))]}},
+        lambda: {"wells": {"A/1": [make_image()], "A/2": [np.ones((16, 16))]}},
         TypeError,
         "not an image",
         id="numpy-field",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": ["image.tif"]}},
+        lambda: {"wells": {"A/1": [make_image()], "A/2": ["image.tif"]}},
         TypeError,
         "not an image",
         id="string-field",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": [None]}}, TypeError, "not an image", id="none-field"
+        lambda: {"wells": {"A/1": [make_image()], "A/2": [None]}}, TypeError, "not an image", id="none-field"
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": [{"labels": {}}]}},
+        lambda: {"wells": {"A/1": [make_image()], "A/2": [{"labels": {}}]}},
         TypeError,
         "not an image",
         id="dict-without-image",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": [{"image": np.ones((16, 16))}]}},
+        lambda: {"wells": {"A/1": [make_image()], "A/2": [{"image": np.ones((16, 16))}]}},
         TypeError,
         "not an image",
         id="dict-with-numpy-image",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": [small(dims=("foo", "x"))]}},
+        lambda: {"wells": {"A/1": [make_image()], "A/2": [make_image(("foo", "x"))]}},
         ValueError,
         "space axes",
         id="unknown-dims",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": [small((4, 4))]}, "scale_factors": (2, 4, 8)},
+        lambda: {
+            "wells": {"A/1": [make_image()], "A/2": [make_image(shape=(4, 4))]},
+            "scale_factors": (2, 4, 8),
+        },
         ValueError,
         "scale factor",
         id="scale-factors-too-big-for-a-field",
@@ -1027,8 +1034,8 @@ BAD_PLATES: list[Any] = [
     pytest.param(
         lambda: {
             "wells": {
-                "A/1": [small()],
-                "A/2": [{"image": small(), "labels": {"nuclei": small(dtype="float32")}}],
+                "A/1": [make_image()],
+                "A/2": [{"image": make_image(), "labels": {"nuclei": make_image(dtype="float32")}}],
             }
         },
         TypeError,
@@ -1037,21 +1044,29 @@ BAD_PLATES: list[Any] = [
     ),
     pytest.param(
         lambda: {
-            "wells": {"A/1": [small()], "A/2": [{"image": small(), "labels": {"nuclei": small((8, 16))}}]}
+            "wells": {
+                "A/1": [make_image()],
+                "A/2": [{"image": make_image(), "labels": {"nuclei": make_image(shape=(8, 16))}}],
+            }
         },
         ValueError,
         "grid",
         id="label-off-the-field-grid",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()], "A/2": [{"image": small(), "labels": {"a/b": small()}}]}},
+        lambda: {
+            "wells": {
+                "A/1": [make_image()],
+                "A/2": [{"image": make_image(), "labels": {"a/b": make_image()}}],
+            }
+        },
         ValueError,
         "label name",
         id="bad-label-name",
     ),
     pytest.param(
         lambda: {
-            "wells": {"A/1": [small((2, 16, 16), dims=("c", "y", "x"))], "A/2": [small()]},
+            "wells": {"A/1": [make_image(("c", "y", "x"), (2, 16, 16))], "A/2": [make_image()]},
             "storage_options": {"chunks": (1, 8, 8)},
         },
         ValueError,
@@ -1059,18 +1074,18 @@ BAD_PLATES: list[Any] = [
         id="chunks-that-do-not-fit-a-field",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()]}, "field_count": 0},
+        lambda: {"wells": {"A/1": [make_image()]}, "field_count": 0},
         ValueError,
         "field_count",
         id="zero-field-count",
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()]}, "version": "0.3"}, ValueError, "0.3", id="bad-version"
+        lambda: {"wells": {"A/1": [make_image()]}, "version": "0.3"}, ValueError, "0.3", id="bad-version"
     ),
     pytest.param(
-        lambda: {"wells": {"A/1": [small()]}, "method": "bogus"}, ValueError, "bogus", id="bad-method"
+        lambda: {"wells": {"A/1": [make_image()]}, "method": "bogus"}, ValueError, "bogus", id="bad-method"
     ),
-    pytest.param(lambda: {"wells": {"A/1": [small()]}, "mode": "x"}, ValueError, "mode", id="bad-mode"),
+    pytest.param(lambda: {"wells": {"A/1": [make_image()]}, "mode": "x"}, ValueError, "mode", id="bad-mode"),
     pytest.param(
         lambda: {"wells": dense_plate("cyx").assign_coords(row=["A", "A"])},
         ValueError,
@@ -1099,24 +1114,22 @@ def test_write_plate_refuses_bad_input_before_writing(tmp_path, version, case, e
     target = tmp_path / "plate.zarr"
     with pytest.raises(error, match=match):
         xarray_omezarr.write_plate(target, kwargs.pop("wells"), **kwargs)
-    assert not target.exists(), (
-        f"something was written: {sorted(p.relative_to(target).as_posix() for p in target.rglob('*'))[:6]}"
-    )
+    assert not target.exists(), f"something was written: {list(snapshot(target))[:6]}"
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_write_plate_refuses_an_existing_target_and_leaves_it_alone(tmp_path, version):
     target = tmp_path / "plate.zarr"
-    xarray_omezarr.write_plate(target, {"A/1": [small()]}, scale_factors=(), version=version)
-    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    xarray_omezarr.write_plate(target, {"A/1": [make_image()]}, scale_factors=(), version=version)
+    before = store_files(target)
     with pytest.raises(FileExistsError):
-        xarray_omezarr.write_plate(target, {"B/2": [small()]}, scale_factors=(), version=version)
+        xarray_omezarr.write_plate(target, {"B/2": [make_image()]}, scale_factors=(), version=version)
     with pytest.raises(FileExistsError):
         dense_plate("cyx").omezarr.to_zarr(target, version=version)
-    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert store_files(target) == before
     # mode="w" replaces it
-    xarray_omezarr.write_plate(target, {"B/2": [small()]}, scale_factors=(), version=version, mode="w")
-    assert [w["path"] for w in ome_of(target)["plate"]["wells"]] == ["B/2"]
+    xarray_omezarr.write_plate(target, {"B/2": [make_image()]}, scale_factors=(), version=version, mode="w")
+    assert [w["path"] for w in ome_metadata(target)["plate"]["wells"]] == ["B/2"]
     assert not (target / "A").exists()
     validate_store(target)
 
@@ -1185,8 +1198,8 @@ def test_memory_does_not_grow_with_the_number_of_fields(tmp_path, single_field_p
 def test_acquisitions_are_filled_in_from_the_fields(tmp_path, version):
     path = tmp_path / "acq.ome.zarr"
     wells = {
-        "A/1": [{"image": small(), "acquisition": 3}, {"image": small(), "acquisition": 3}],
-        "B/2": [{"image": small(), "acquisition": 0}, {"image": small(), "acquisition": 3}],
+        "A/1": [{"image": make_image(), "acquisition": 3}, {"image": make_image(), "acquisition": 3}],
+        "B/2": [{"image": make_image(), "acquisition": 0}, {"image": make_image(), "acquisition": 3}],
     }
     xarray_omezarr.write_plate(path, wells, scale_factors=(), version=version)
     plate = xr.open_datatree(path, engine="omezarr").attrs["ome"]["plate"]

@@ -6,6 +6,8 @@ import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.ndimage import zoom
 from skimage.transform import downscale_local_mean, pyramid_reduce, resize
 
@@ -13,6 +15,7 @@ import xarray_omezarr  # noqa: F401
 from xarray_omezarr.geometry.axes import axes_from_dims
 from xarray_omezarr.scale import Methods, downsample, get_method
 from xarray_omezarr.scale.levels import pyramid_factors
+from xarray_omezarr.testing import VERSIONS, methods, scale_factors, storage_options, versions
 
 METHODS = ["nearest", "local_mean", "resize", "gaussian", "laplacian", "zoom"]
 A, B, C = 3.0, -2.0, 0.5  # ramp slopes along x, y, z (per physical unit)
@@ -33,7 +36,7 @@ def interior(level: xr.DataArray, margin: int) -> xr.DataArray:
     return level.isel({d: slice(margin, -margin or None) for d in level.dims})
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("shape", [(16, 64, 48), (17, 67, 45)], ids=["even", "odd"])
 @pytest.mark.parametrize("origin", [(0.0, 0.0, 0.0), (-3.25, 10.5, 101.0)], ids=["zero", "shifted"])
@@ -157,12 +160,19 @@ def test_levels_are_chained_from_the_previous_level_when_factors_allow():
     assert any(str(k[0] if isinstance(k, tuple) else k).startswith(tree["1"]["i"].data.name) for k in graph)
 
 
-def test_pyramid_is_what_to_zarr_writes(tmp_path):
-    image = ramp_image((3, 33, 29), (1.0, 2.0, 3.0), (1.0, 0.5, 0.5))
-    tree = image.omezarr.pyramid(scale_factors=(2, 4), method="gaussian")
-    image.omezarr.to_zarr(tmp_path / "p.ome.zarr", scale_factors=(2, 4), method="gaussian")
-    read = xr.open_datatree(tmp_path / "p.ome.zarr", engine="omezarr")
-    for level in ("0", "1", "2"):
+RAMP = ramp_image((3, 33, 29), (1.0, 2.0, 3.0), (1.0, 0.5, 0.5))
+
+
+@settings(max_examples=20, deadline=None)
+@given(method=methods(), version=versions(), data=st.data())
+def test_pyramid_is_what_to_zarr_writes(new_store, method, version, data):
+    factors = data.draw(scale_factors(RAMP, method), label="scale_factors")
+    options = data.draw(storage_options(RAMP, version, levels=len(factors) + 1), label="storage_options")
+    tree = RAMP.omezarr.pyramid(scale_factors=factors, method=method)
+    path = new_store("p.ome.zarr")
+    RAMP.omezarr.to_zarr(path, scale_factors=factors, method=method, version=version, storage_options=options)
+    read = xr.open_datatree(path, engine="omezarr")
+    for level in map(str, range(len(factors) + 1)):
         xr.testing.assert_identical(read[level]["ramp"].drop_attrs(), tree[level]["ramp"].drop_attrs())
 
 

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,13 +22,15 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from validators import validate_store
 
 import xarray_omezarr
+from tests.support.builders import make_image, random_label, regular
+from tests.support.stores import assert_same_files, ome_metadata, store_files
+from tests.support.validators import validate_store
 from xarray_omezarr import writer
-from xarray_omezarr.testing import images
+from xarray_omezarr.testing import images, methods, scale_factors, storage_options, versions
 
 BUCKET = "omezarr-tests"
 
@@ -39,11 +40,6 @@ BUCKET = "omezarr-tests"
 # --------------------------------------------------------------------------------------------
 
 
-def local_files(root: Path) -> dict[str, bytes]:
-    """Every file of a local store, by path relative to the store's root."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def s3_objects(fs: Any, prefix: str) -> dict[str, bytes]:
     """Every object under ``prefix`` (``bucket/name.ome.zarr``), by key relative to the prefix."""
     fs.invalidate_cache()
@@ -51,42 +47,19 @@ def s3_objects(fs: Any, prefix: str) -> dict[str, bytes]:
     return {key[len(prefix) + 1 :]: fs.cat_file(key) for key in sorted(keys)}
 
 
-def assert_same_store(actual: dict[str, bytes], expected: dict[str, bytes]) -> None:
-    assert sorted(actual) == sorted(expected)
-    different = [key for key in expected if actual[key] != expected[key]]
-    assert not different, f"objects whose bytes differ: {different}"
-
-
-def cells_image(shape: tuple[int, int, int] = (2, 64, 72), seed: int = 0) -> xr.DataArray:
+def cells_image(seed: int = 0) -> xr.DataArray:
     """A (c, y, x) uint16 image with physical coordinates, units and channel names."""
-    rng = np.random.default_rng(seed)
-    c, ny, nx = shape
-    return xr.DataArray(
-        rng.integers(0, 4000, shape, dtype="uint16"),
-        dims=("c", "y", "x"),
-        coords={
-            "c": ["DAPI", "GFP"][:c],
-            "y": xr.DataArray(10.0 + np.arange(ny) * 0.325, dims="y", attrs={"units": "um"}),
-            "x": xr.DataArray(-4.0 + np.arange(nx) * 0.325, dims="x", attrs={"units": "um"}),
-        },
-        name="image",
-    )
+    coords = {
+        "c": ["DAPI", "GFP"],
+        "y": regular("y", 64, 10.0, 0.325, "um"),
+        "x": regular("x", 72, -4.0, 0.325, "um"),
+    }
+    return make_image({"c": 2, "y": 64, "x": 72}, coords=coords, seed=seed, high=4000, name="image")
 
 
 def cells_label(image: xr.DataArray) -> xr.DataArray:
-    """A uint32 label image on ``image``'s grid: a few rectangles."""
-    label = np.zeros((image.sizes["y"], image.sizes["x"]), "uint32")
-    label[4:20, 6:30] = 1
-    label[30:50, 40:70] = 2
-    label[52:60, 2:12] = 7
-    return xr.DataArray(label, dims=("y", "x"), coords={d: image[d] for d in ("y", "x")}, name="cells")
-
-
-def ome_attributes(files: dict[str, bytes]) -> dict[str, Any]:
-    """The root group's attributes of a store given as its files."""
-    if "zarr.json" in files:
-        return json.loads(files["zarr.json"])["attributes"]
-    return json.loads(files.get(".zattrs", b"{}"))
+    """A uint32 label image on ``image``'s (y, x) grid."""
+    return random_label(image, seed=1, high=8, dtype="uint32", name="cells")
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,26 +183,30 @@ def test_s3_store_is_byte_identical_to_local_store(s3, tmp_path, version):
     local = tmp_path / "local.ome.zarr"
     image.omezarr.to_zarr(local, **options)
 
-    expected = local_files(local)
+    expected = store_files(local)
     assert ("zarr.json" if version == "0.5" else ".zattrs") in expected
-    assert_same_store(s3_objects(s3.filesystem(), prefix), expected)
+    assert_same_files(s3_objects(s3.filesystem(), prefix), expected)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None)
 @given(
     image=images(min_side=4, max_side=24, layouts=(("y", "x"), ("c", "z", "y", "x"), ("t", "y", "x"))),
-    method=st.sampled_from(["nearest", "local_mean", "resize"]),
-    version=st.sampled_from(["0.4", "0.5"]),
+    method=methods(),
+    version=versions(),
     lazy=st.booleans(),
+    data=st.data(),
 )
-def test_any_image_on_s3_matches_local(s3, tmp_path_factory, image, method, version, lazy):
+def test_any_image_on_s3_matches_local(s3, new_store, image, method, version, lazy, data):
     source = image.chunk({d: 7 for d in image.dims}) if lazy else image
     prefix = unique_prefix()
-    options = {"scale_factors": (2,), "method": method, "version": version}
+    factors = data.draw(scale_factors(image, method), label="scale_factors")
+    storage = data.draw(storage_options(image, version, levels=len(factors) + 1), label="storage_options")
+    options = {"scale_factors": factors, "method": method, "version": version, "storage_options": storage}
+    # the filesystem options go in their own argument: storage_options may be one dict per level
     source.omezarr.to_zarr(f"s3://{prefix}", filesystem_options=s3.options, **options)
-    local = tmp_path_factory.mktemp("local") / "local.ome.zarr"
+    local = new_store("local.ome.zarr")
     source.omezarr.to_zarr(local, **options)
-    assert_same_store(s3_objects(s3.filesystem(), prefix), local_files(local))
+    assert_same_files(s3_objects(s3.filesystem(), prefix), store_files(local))
 
 
 def test_filesystem_options_inside_storage_options(s3, tmp_path):
@@ -248,7 +225,7 @@ def test_filesystem_options_inside_storage_options(s3, tmp_path):
     image.omezarr.to_zarr(
         local, scale_factors=(2,), method="local_mean", storage_options={"chunks": (1, 32, 32)}
     )
-    assert_same_store(s3_objects(s3.filesystem(), prefix), local_files(local))
+    assert_same_files(s3_objects(s3.filesystem(), prefix), store_files(local))
 
 
 @pytest.mark.parametrize("version", ["0.5", "0.4"])
@@ -264,7 +241,7 @@ def test_s3_store_passes_the_validators(s3, tmp_path, version):
     fs = s3.filesystem()
     downloaded = tmp_path / "downloaded.ome.zarr"
     fs.get(prefix, str(downloaded), recursive=True)
-    assert_same_store(local_files(downloaded), s3_objects(fs, prefix))
+    assert_same_files(store_files(downloaded), s3_objects(fs, prefix))
     validate_store(downloaded)
 
 
@@ -279,7 +256,7 @@ def test_s3_mode_refuses_then_replaces(s3, tmp_path):
     second = cells_image(seed=5)
     with pytest.raises(FileExistsError):
         second.omezarr.to_zarr(url, scale_factors=(2,), method="local_mean", filesystem_options=s3.options)
-    assert_same_store(s3_objects(fs, prefix), before)
+    assert_same_files(s3_objects(fs, prefix), before)
 
     second.omezarr.to_zarr(
         url, scale_factors=(2,), method="local_mean", mode="w", filesystem_options=s3.options
@@ -287,7 +264,7 @@ def test_s3_mode_refuses_then_replaces(s3, tmp_path):
     local = tmp_path / "second.ome.zarr"
     second.omezarr.to_zarr(local, scale_factors=(2,), method="local_mean")
     # replaced, not merged: the old level 2 is gone
-    assert_same_store(s3_objects(fs, prefix), local_files(local))
+    assert_same_files(s3_objects(fs, prefix), store_files(local))
     ds = xr.open_dataset(url, engine="omezarr", storage_options=s3.options)
     np.testing.assert_array_equal(ds["image"].values, second.values)
 
@@ -313,7 +290,7 @@ def test_labels_to_s3(s3, tmp_path):
         remote = xr.open_dataset(url, engine="omezarr", storage_options=s3.options, level=level)
         assert sorted(remote.data_vars) == ["cells", "image"]
         xr.testing.assert_identical(remote, xr.open_dataset(local, engine="omezarr", level=level))
-    assert_same_store(s3_objects(s3.filesystem(), prefix), local_files(local))
+    assert_same_files(s3_objects(s3.filesystem(), prefix), store_files(local))
 
 
 def test_obstore_store(s3, tmp_path):
@@ -338,7 +315,7 @@ def test_obstore_store(s3, tmp_path):
     local = tmp_path / "local.ome.zarr"
     image.omezarr.to_zarr(local, scale_factors=(2, 4), method="local_mean")
     xr.testing.assert_identical(ds, xr.open_dataset(local, engine="omezarr"))
-    assert_same_store(s3_objects(s3.filesystem(), f"{BUCKET}/{name}"), local_files(local))
+    assert_same_files(s3_objects(s3.filesystem(), f"{BUCKET}/{name}"), store_files(local))
     # and read back through the obstore store itself
     xr.testing.assert_identical(xr.open_dataset(store, engine="omezarr"), ds)
     tree = xr.open_datatree(store, engine="omezarr")
@@ -356,7 +333,7 @@ def test_writer_write_image_to_fsspec_store(s3, tmp_path):
 
     local = tmp_path / "local.ome.zarr"
     writer.write_image(data, str(local), axes="cyx", scale_factors=(2,))
-    assert_same_store(s3_objects(s3.filesystem(), prefix), local_files(local))
+    assert_same_files(s3_objects(s3.filesystem(), prefix), store_files(local))
     tree = xr.open_datatree(url, engine="omezarr", storage_options=s3.options)
     assert list(tree.children) == ["0", "1"]
     np.testing.assert_array_equal(tree["0"].dataset["image"].values, data)
@@ -398,29 +375,22 @@ def cluster_client() -> Iterator[Any]:
 
 
 def lazy_image() -> xr.DataArray:
-    data = (
-        dask.array.random.default_rng(0)
-        .integers(0, 4000, (2, 8, 256, 256), chunks=(1, 4, 64, 64))
-        .astype("uint16")
-    )
-    return xr.DataArray(
-        data,
-        dims=("c", "z", "y", "x"),
-        coords={
-            "c": ["DAPI", "GFP"],
-            "z": xr.DataArray(np.arange(8) * 0.5, dims="z", attrs={"units": "um"}),
-            "y": xr.DataArray(np.arange(256) * 0.1625, dims="y", attrs={"units": "um"}),
-            "x": xr.DataArray(np.arange(256) * 0.1625, dims="x", attrs={"units": "um"}),
-        },
-        # without a name, xarray would take the dask array's graph key as the DataArray's name
-        name="image",
-    )
+    """A (c, z, y, x) uint16 dask image in chunks of (1, 4, 64, 64), with units and channel names."""
+    coords = {
+        "c": ["DAPI", "GFP"],
+        "z": regular("z", 8, 0.0, 0.5, "um"),
+        "y": regular("y", 256, 0.0, 0.1625, "um"),
+        "x": regular("x", 256, 0.0, 0.1625, "um"),
+    }
+    # named: without a name, xarray would take the dask array's graph key as the DataArray's name
+    sizes = {"c": 2, "z": 8, "y": 256, "x": 256}
+    return make_image(sizes, coords=coords, high=4000, chunks=(1, 4, 64, 64), name="image")
 
 
 def write_locally(image: xr.DataArray, path: Path, **options: Any) -> dict[str, bytes]:
     with dask.config.set(scheduler="threads"):
         image.omezarr.to_zarr(path, **options)
-    return local_files(path)
+    return store_files(path)
 
 
 def write_on_cluster(client: Any, image: xr.DataArray, path: Path, **options: Any) -> dict[str, bytes]:
@@ -430,7 +400,7 @@ def write_on_cluster(client: Any, image: xr.DataArray, path: Path, **options: An
     with client.as_current(), get_task_stream(client) as tasks:
         image.omezarr.to_zarr(path, **options)
     assert tasks.data, "nothing ran on the cluster"
-    return local_files(path)
+    return store_files(path)
 
 
 def test_client_is_current_only_where_asked(cluster_client):
@@ -452,7 +422,7 @@ def test_distributed_write_is_byte_identical(cluster_client, tmp_path, method):
     expected = write_locally(image, tmp_path / "local.ome.zarr", **options)
 
     path = tmp_path / "cluster.ome.zarr"
-    assert_same_store(write_on_cluster(cluster_client, image, path, **options), expected)
+    assert_same_files(write_on_cluster(cluster_client, image, path, **options), expected)
     validate_store(path)
     read = xr.open_dataset(path, engine="omezarr")["image"]
     np.testing.assert_array_equal(read.values, image.values)
@@ -470,11 +440,11 @@ def test_distributed_delayed_write(cluster_client, tmp_path):
         written = image.omezarr.to_zarr(path, compute=False, **options)
     assert written
     # nothing claims to be a complete image before the work is computed
-    assert "multiscales" not in ome_attributes(local_files(path)).get("ome", {})
+    assert "multiscales" not in ome_metadata(path)
     with get_task_stream(cluster_client) as tasks:
         cluster_client.gather(cluster_client.compute(written))
     assert tasks.data, "nothing ran on the cluster"
-    assert_same_store(local_files(path), expected)
+    assert_same_files(store_files(path), expected)
 
 
 def test_distributed_write_with_progress(cluster_client, tmp_path, capsys):
@@ -484,7 +454,7 @@ def test_distributed_write_with_progress(cluster_client, tmp_path, capsys):
 
     capsys.readouterr()
     written = write_on_cluster(cluster_client, image, tmp_path / "cluster.ome.zarr", progress=True, **options)
-    assert_same_store(written, expected)
+    assert_same_files(written, expected)
     _assert_progress_bar(capsys.readouterr().out)  # distributed's text bar
 
 
@@ -494,7 +464,7 @@ def test_distributed_numpy_input(cluster_client, tmp_path):
     options = {"scale_factors": (2, 4), "method": "local_mean", "version": "0.5"}
     expected = write_locally(image, tmp_path / "local.ome.zarr", **options)
 
-    assert_same_store(
+    assert_same_files(
         write_on_cluster(cluster_client, image, tmp_path / "cluster.ome.zarr", **options), expected
     )
 

@@ -1,4 +1,4 @@
-"""Tests for :mod:`xarray_omezarr.units`."""
+"""Tests for :mod:`xarray_omezarr.geometry.units`."""
 
 from __future__ import annotations
 

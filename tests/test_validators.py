@@ -1,4 +1,4 @@
-"""The independent validators in ``validators.py`` really accept valid and reject invalid OME-Zarr.
+"""The independent validators in ``tests/support/validators.py`` really accept valid and reject invalid OME-Zarr.
 
 Two kinds of evidence:
 
@@ -21,7 +21,10 @@ from typing import Any
 import numpy as np
 import pytest
 import zarr
-from validators import (
+
+from tests.support.stores import edit_ome
+from tests.support.validators import (
+    SUPPORTED_VERSIONS,
     layout_problems,
     metadata_problems,
     ngff_dir,
@@ -34,7 +37,7 @@ from validators import (
     yaozarrs_problems,
 )
 
-VERSIONS = ("0.4", "0.5")
+VERSIONS = SUPPORTED_VERSIONS
 
 # --------------------------------------------------------------------------------------------
 # The spec's JSON test cases
@@ -386,19 +389,6 @@ def make_plate_store(path: Path, version: str) -> Path:
     return path
 
 
-def _edit_ome(store: Path, rel: str, edit: Callable[[dict[str, Any]], Any]) -> None:
-    """Apply ``edit`` to the OME block of the group at ``store/rel``."""
-    group_dir = store / rel
-    if (group_dir / "zarr.json").is_file():
-        meta = json.loads((group_dir / "zarr.json").read_text())
-        edit(meta["attributes"]["ome"])
-        (group_dir / "zarr.json").write_text(json.dumps(meta))
-    else:
-        attrs = json.loads((group_dir / ".zattrs").read_text())
-        edit(attrs)
-        (group_dir / ".zattrs").write_text(json.dumps(attrs))
-
-
 def _edit_arrays(store: Path, rel: str, edit: Callable[[dict[str, Any], str], Any]) -> None:
     """Apply ``edit(array_metadata, version)`` to every level array of the group at ``store/rel``."""
     for level in range(LEVELS):
@@ -469,7 +459,7 @@ class Breakage:
 
 
 def _on_root(edit: Callable[[dict[str, Any]], Any]) -> Callable[[Path], Any]:
-    return lambda store: _edit_ome(store, "", edit)
+    return lambda store: edit_ome(store, edit)
 
 
 BREAKAGES = [
@@ -501,13 +491,13 @@ BREAKAGES = [
     Breakage("strict_metadata_missing", _on_root(lambda o: _ms(o).pop("metadata")), {S}),
     Breakage(
         "labels_lists_missing_group",
-        lambda store: _edit_ome(store, "labels", lambda o: o["labels"].append("ghost")),
+        lambda store: edit_ome(store / "labels", lambda o: o["labels"].append("ghost")),
         {L, Y},
         mentions="labels/ghost",
     ),
     Breakage(
         "label_fewer_levels_than_image",
-        lambda store: _edit_ome(store, "labels/cells", lambda o: _ms(o)["datasets"].pop()),
+        lambda store: edit_ome(store / "labels/cells", lambda o: _ms(o)["datasets"].pop()),
         {"0.4": {Y}, "0.5": {M, Y}},
     ),
     Breakage(
@@ -517,9 +507,8 @@ BREAKAGES = [
     ),
     Breakage(
         "label_colors_rgba_out_of_range",
-        lambda store: _edit_ome(
-            store,
-            "labels/cells",
+        lambda store: edit_ome(
+            store / "labels/cells",
             lambda o: o["image-label"]["colors"][0].__setitem__("rgba", [256, 0, 0, 255]),
         ),
         {S},
@@ -541,7 +530,7 @@ BREAKAGES = [
     ),
     Breakage(
         "labels_group_without_version",
-        lambda store: _edit_ome(store, "labels", lambda o: o.pop("version")),
+        lambda store: edit_ome(store / "labels", lambda o: o.pop("version")),
         {M},
         versions=("0.5",),
     ),
@@ -555,13 +544,13 @@ BREAKAGES = [
     ),
     Breakage(
         "plate_acquisition_unknown",
-        lambda store: _edit_ome(store, "A/1", lambda o: o["well"]["images"][0].__setitem__("acquisition", 7)),
+        lambda store: edit_ome(store / "A/1", lambda o: o["well"]["images"][0].__setitem__("acquisition", 7)),
         {M},
         store="plate",
     ),
     Breakage(
         "well_field_not_an_image",
-        lambda store: _edit_ome(store, "A/1/0", lambda o: o.pop("multiscales")),
+        lambda store: edit_ome(store / "A/1/0", lambda o: o.pop("multiscales")),
         {L, Y},
         store="plate",
         mentions="A/1/0",
@@ -623,7 +612,7 @@ def test_broken_store_is_rejected(tmp_path: Path, version: str, breakage: Breaka
 
 def test_strict_labels_requires_colors(tmp_path: Path) -> None:
     path = make_image_store(tmp_path / "image.ome.zarr", "0.5")
-    _edit_ome(path, "labels/cells", lambda o: o["image-label"].pop("colors"))
+    edit_ome(path / "labels/cells", lambda o: o["image-label"].pop("colors"))
     validate_store(path)  # colors are optional in the plain label schema
     with pytest.raises(AssertionError, match=r"labels/cells \(0\.5/strict_label\.schema\).*colors"):
         validate_store(path, strict_labels=True)
@@ -631,7 +620,7 @@ def test_strict_labels_requires_colors(tmp_path: Path) -> None:
 
 def test_warnings_count_unless_allowed(tmp_path: Path) -> None:
     path = make_image_store(tmp_path / "image.ome.zarr", "0.4")
-    _edit_ome(path, "", lambda o: _ms(o)["axes"][3].__setitem__("unit", "micron"))
+    edit_ome(path, lambda o: _ms(o)["axes"][3].__setitem__("unit", "micron"))
     with pytest.raises(AssertionError, match="micron"):
         validate_store(path)
     validate_store(path, allow_warnings=True)
@@ -649,7 +638,7 @@ def test_not_an_ome_store_is_rejected(tmp_path: Path, version: str) -> None:
 
 def test_root_without_version_is_rejected(tmp_path: Path) -> None:
     path = make_image_store(tmp_path / "image.ome.zarr", "0.5")
-    _edit_ome(path, "", lambda o: o.pop("version"))
+    edit_ome(path, lambda o: o.pop("version"))
     with pytest.raises(AssertionError, match="version"):
         validate_store(path)
 

@@ -12,10 +12,12 @@ import pytest
 import xarray as xr
 import zarr
 from dask.delayed import Delayed
-from validators import validate_store
 
+from tests.support.stores import group_attributes, ome_metadata
+from tests.support.validators import validate_store
 from xarray_omezarr import writer
 from xarray_omezarr.ngff import CurrentFormat, FormatV04, FormatV05, format_from_version
+from xarray_omezarr.testing import VERSIONS
 
 SEED_SIGNATURES = {
     "check_format": ["group", "fmt"],
@@ -67,12 +69,6 @@ def test_formats():
         format_from_version("0.3")
 
 
-def attrs_of(path):
-    if (path / "zarr.json").exists():
-        return json.loads((path / "zarr.json").read_text())["attributes"]["ome"]
-    return json.loads((path / ".zattrs").read_text())
-
-
 @pytest.mark.parametrize("fmt", [FormatV04(), FormatV05(), "0.4", "0.5"])
 @pytest.mark.parametrize("lazy", [False, True])
 def test_write_image_numpy_and_dask_like_the_seed(tmp_path, fmt, lazy):
@@ -84,7 +80,7 @@ def test_write_image_numpy_and_dask_like_the_seed(tmp_path, fmt, lazy):
     group = zarr.open_group(path, mode="r")
     assert [group[p].shape for p in ("0", "1", "2")] == [(2, 5, 64, 48), (2, 5, 32, 24), (2, 5, 16, 12)]
     np.testing.assert_array_equal(group["0"][...], data)
-    multiscale = attrs_of(path)["multiscales"][0]
+    multiscale = ome_metadata(path)["multiscales"][0]
     assert [a["name"] for a in multiscale["axes"]] == ["c", "z", "y", "x"]
     # resize puts level 1's first pixel at the centre of the first 2x2 block: translation 0.5
     assert multiscale["datasets"][1]["coordinateTransformations"] == [
@@ -98,7 +94,7 @@ def test_write_image_numpy_and_dask_like_the_seed(tmp_path, fmt, lazy):
 def test_write_image_into_an_open_group_with_extra_metadata(tmp_path):
     group = zarr.open_group(tmp_path / "g.zarr", mode="w", zarr_format=2)
     writer.write_image(np.zeros((32, 32), "uint8"), group, scale_factors=(2,), name="named", description="x")
-    multiscale = attrs_of(tmp_path / "g.zarr")["multiscales"][0]
+    multiscale = ome_metadata(tmp_path / "g.zarr")["multiscales"][0]
     assert (
         multiscale["version"] == "0.4" and multiscale["name"] == "named" and multiscale["description"] == "x"
     )
@@ -115,7 +111,7 @@ def test_write_image_accepts_a_dataarray_and_uses_its_coordinates(tmp_path):
         },
     )
     writer.write_image(image, str(tmp_path / "d.ome.zarr"), scale_factors=(2,), method="nearest")
-    multiscale = attrs_of(tmp_path / "d.ome.zarr")["multiscales"][0]
+    multiscale = ome_metadata(tmp_path / "d.ome.zarr")["multiscales"][0]
     assert multiscale["axes"][0] == {"name": "z", "type": "space", "unit": "micrometer"}
     assert multiscale["datasets"][1]["coordinateTransformations"] == [
         {"type": "scale", "scale": [2.0, 1.0, 1.0]}
@@ -144,13 +140,14 @@ def test_write_multiscale_with_user_transforms_and_storage_options_per_level(tmp
     group = zarr.open_group(tmp_path / "m.zarr", mode="r")
     assert group["0"].chunks == (16, 16) and group["1"].chunks == (8, 8)
     assert [
-        d["coordinateTransformations"] for d in attrs_of(tmp_path / "m.zarr")["multiscales"][0]["datasets"]
+        d["coordinateTransformations"]
+        for d in ome_metadata(tmp_path / "m.zarr")["multiscales"][0]["datasets"]
     ] == transforms
 
 
 def test_write_multiscale_without_transforms_uses_the_shape_ratio(tmp_path):
     writer.write_multiscale([np.ones((8, 8)), np.ones((4, 4))], str(tmp_path / "r.zarr"))
-    datasets = attrs_of(tmp_path / "r.zarr")["multiscales"][0]["datasets"]
+    datasets = ome_metadata(tmp_path / "r.zarr")["multiscales"][0]["datasets"]
     assert datasets[1]["coordinateTransformations"] == [{"type": "scale", "scale": [2.0, 2.0]}]
 
 
@@ -178,7 +175,7 @@ def test_check_format_and_check_group_fmt(tmp_path):
     assert fmt == FormatV04()
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_compute_false_writes_data_first_and_metadata_last(tmp_path, version):
     path = tmp_path / "lazy.ome.zarr"
     image = xr.DataArray(
@@ -203,7 +200,7 @@ def test_a_write_that_fails_midway_leaves_no_image_metadata(tmp_path):
     )
     with pytest.raises(RuntimeError, match="disk on fire"):
         xr.DataArray(data, dims=("y", "x")).omezarr.to_zarr(tmp_path / "f.ome.zarr", scale_factors=())
-    attrs = json.loads((tmp_path / "f.ome.zarr" / "zarr.json").read_text()).get("attributes", {})
+    attrs = group_attributes(tmp_path / "f.ome.zarr")
     assert "ome" not in attrs
     with pytest.raises(ValueError, match="no OME-Zarr multiscale"):
         xr.open_dataset(tmp_path / "f.ome.zarr", engine="omezarr")

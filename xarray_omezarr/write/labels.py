@@ -22,7 +22,7 @@ from ..errors import InvalidImageError, InvalidImageTypeError
 from ..model import Multiscale
 from ..ngff import Format
 from ..ngff.labels import check_label_name, image_label_metadata
-from ..scale import Methods, check_label_method
+from ..scale import Methods, check_label_method, get_method
 from .options import StorageOptions
 from .plan import ImagePlan, plan_image
 
@@ -107,6 +107,14 @@ def _level_factors(grid: Multiscale, names: Sequence[str]) -> tuple[list[dict[st
     return factors, grids
 
 
+def _method_grid(name: str | None) -> bool:
+    """Whether the image's recorded method puts levels on the block grid (unknown methods: assume so)."""
+    try:
+        return get_method(name).on_block_grid if name is not None else True
+    except ValueError:
+        return True
+
+
 def label_plan(
     label: xr.DataArray, grid: Multiscale, method: Methods | str | None = None
 ) -> tuple[list[dict[str, int]], Methods]:
@@ -170,7 +178,8 @@ def label_plan(
         raise InvalidImageError(
             "the image's levels mix the block grid and the sampling grid; labels cannot follow them"
         )
-    on_block_grid = next(iter(grids), True)
+    # levels that downsample nothing cannot show their grid: then the image's method says it
+    on_block_grid = next(iter(grids), _method_grid(grid.method))
     if method is None:
         return factors, Methods.MODE if on_block_grid else Methods.NEAREST
     spec = check_label_method(method)
@@ -242,8 +251,33 @@ def plan_label(
         block["properties"] = properties
     image_label = image_label_metadata(block.pop("colors", None), block.pop("properties", None), **block)
     described = describe_image(label).changed(name=name, omero=None)
-    plan = plan_image(described, fmt, scale_factors=factors, method=chosen, storage_options=storage_options)
+    options = _on_label_axes(storage_options, grid.dims, described.dims)
+    plan = plan_image(described, fmt, scale_factors=factors, method=chosen, storage_options=options)
     return LabelPlan(name, plan, image_label)
+
+
+def _on_label_axes(
+    storage_options: StorageOptions, image_dims: Sequence[str], label_dims: Sequence[str]
+) -> StorageOptions:
+    """The image's storage options for its label: chunk and shard shapes given per image axis keep the
+    entries of the label's axes (a label has no channel axis, and may lack others)."""
+    if storage_options is None:
+        return None
+    if not isinstance(storage_options, Mapping):
+        return [_picked(o, image_dims, label_dims) for o in storage_options]
+    return _picked(storage_options, image_dims, label_dims)
+
+
+def _picked(
+    options: Mapping[str, Any], image_dims: Sequence[str], label_dims: Sequence[str]
+) -> dict[str, Any]:
+    picked = dict(options)
+    for key in ("chunks", "shards"):
+        value = picked.get(key)
+        if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == len(image_dims):
+            by_name = dict(zip(image_dims, value, strict=True))
+            picked[key] = tuple(by_name[d] for d in label_dims if d in by_name)
+    return picked
 
 
 def plan_labels(

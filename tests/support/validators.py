@@ -17,9 +17,9 @@ names, transforms in the wrong order, ...) count as failures unless ``allow_warn
 
 Examples
 --------
-In a test (``tests/`` is on pytest's ``pythonpath``)::
+In a test (the repository root is on pytest's ``pythonpath``, and ``tests`` is a package)::
 
-    from validators import validate_store
+    from tests.support.validators import validate_store
     validate_store(tmp_path / "cells.ome.zarr")
 """
 
@@ -71,7 +71,7 @@ def ngff_dir() -> Path:
     a newer copy of the spec's files.
     """
     override = os.environ.get("OMEZARR_NGFF_DIR")
-    path = Path(override) if override else Path(__file__).resolve().parent / "data" / "ngff"
+    path = Path(override) if override else Path(__file__).resolve().parents[1] / "data" / "ngff"
     if not (path / "0.5" / "schemas").is_dir():
         raise FileNotFoundError(
             f"OME-NGFF schemas not found in {path} (expected {path}/0.5/schemas/). "
@@ -429,9 +429,14 @@ def validate_store(
         "ome-zarr-models": ome_zarr_models_problems(path, allow_warnings=allow_warnings),
         "yaozarrs": yaozarrs_problems(path, allow_warnings=allow_warnings),
     }
+    _raise_if_any(f"OME-Zarr store {path} is invalid:", sections)
+
+
+def _raise_if_any(title: str, sections: dict[str, list[str]]) -> None:
+    """Raise ``AssertionError`` listing each validator's problems under ``title``, if there are any."""
     failed = {name: problems for name, problems in sections.items() if problems}
     if failed:
-        report = [f"OME-Zarr store {path} is invalid:"]
+        report = [title]
         for name, problems in failed.items():
             report.append(f"  [{name}]")
             report.extend(f"    - {p}" for p in problems)
@@ -501,10 +506,4 @@ def _attrs_of(group_cls: Any) -> Any:
 
 def validate_metadata(document: dict[str, Any], version: str, **options: Any) -> None:
     """Raise ``AssertionError`` if :func:`metadata_problems` finds anything."""
-    failed = {k: v for k, v in metadata_problems(document, version, **options).items() if v}
-    if failed:
-        lines = [f"OME-NGFF {version} metadata is invalid:"]
-        for name, problems in failed.items():
-            lines.append(f"  [{name}]")
-            lines.extend(f"    - {p}" for p in problems)
-        raise AssertionError("\n".join(lines))
+    _raise_if_any(f"OME-NGFF {version} metadata is invalid:", metadata_problems(document, version, **options))
