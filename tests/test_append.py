@@ -12,11 +12,8 @@ import xarray as xr
 import zarr
 
 import xarray_omezarr
+from tests.support.stores import store_files
 from xarray_omezarr import errors
-
-
-def files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def time_lapse(t: int = 5, seed: int = 4) -> xr.DataArray:
@@ -52,7 +49,7 @@ def test_appending_time_points_in_pieces_gives_the_one_call_store(
     later = movie.isel(t=slice(3, 5)).chunk({"t": 1, "y": 16})
     assert later.omezarr.to_zarr(pieces, mode="a", append_dim="t") == []
 
-    assert files(pieces) == files(whole)
+    assert store_files(pieces) == store_files(whole)
 
 
 def test_appending_channels_gives_the_one_call_store(tmp_path: Path) -> None:
@@ -65,7 +62,7 @@ def test_appending_channels_gives_the_one_call_store(tmp_path: Path) -> None:
     pieces = tmp_path / "pieces.ome.zarr"
     four.isel(c=slice(0, 2)).omezarr.to_zarr(pieces, scale_factors=(2,), method="local_mean")
     four.isel(c=slice(2, 4)).omezarr.to_zarr(pieces, append_dim="c")
-    assert files(pieces) == files(whole)
+    assert store_files(pieces) == store_files(whole)
     assert xr.open_dataset(pieces, engine="omezarr")["c"].values.tolist() == [
         "H2B",
         "membrane",
@@ -89,7 +86,7 @@ def test_a_killed_append_leaves_the_image_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "movie.ome.zarr"
     movie.isel(t=slice(0, 3)).omezarr.to_zarr(path, scale_factors=(2, 4), method="local_mean")
     metadata_before = {
-        k: v for k, v in files(path).items() if k.endswith(("zarr.json", ".zattrs", ".zarray"))
+        k: v for k, v in store_files(path).items() if k.endswith(("zarr.json", ".zattrs", ".zarray"))
     }
     before = xr.open_dataset(path, engine="omezarr").compute()
 
@@ -108,17 +105,17 @@ def test_a_killed_append_leaves_the_image_as_it_was(tmp_path: Path) -> None:
     more = movie.isel(t=slice(3, 5))
     with pytest.raises(RuntimeError, match="lost power"):
         more.omezarr.to_zarr(PowerCut(path), append_dim="t")
-    beyond = [k for k in files(path) if k.split("/")[1:3] in (["c", "3"], ["c", "4"])]
+    beyond = [k for k in store_files(path) if k.split("/")[1:3] in (["c", "3"], ["c", "4"])]
     assert beyond, "chunks of the new time points reached the store, beyond the stored shape"
 
-    after_files = files(path)
+    after_files = store_files(path)
     assert {k: after_files[k] for k in metadata_before} == metadata_before
     xr.testing.assert_identical(xr.open_dataset(path, engine="omezarr").compute(), before)
     # and the append can simply be done again, giving the one-call store
     more.omezarr.to_zarr(path, append_dim="t")
     whole = tmp_path / "whole.ome.zarr"
     movie.omezarr.to_zarr(whole, scale_factors=(2, 4), method="local_mean")
-    assert files(path) == files(whole)
+    assert store_files(path) == store_files(whole)
 
 
 def bad_appends(movie: xr.DataArray) -> dict[str, tuple[xr.DataArray, dict, str]]:
@@ -153,11 +150,11 @@ def test_bad_appends_are_refused_and_leave_the_store_byte_identical(tmp_path: Pa
     movie = time_lapse()
     path = tmp_path / "movie.ome.zarr"
     movie.isel(t=slice(0, 3)).omezarr.to_zarr(path, scale_factors=(2,), method="local_mean")
-    before = files(path)
+    before = store_files(path)
     part, options, message = bad_appends(movie)[case]
     with pytest.raises(ValueError, match=re.escape(message)):
         part.omezarr.to_zarr(path, **options)
-    assert files(path) == before
+    assert store_files(path) == before
 
 
 def test_a_store_that_is_not_an_image_is_refused(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import tifffile
 import xarray as xr
 
 import xarray_omezarr
+from tests.support.stores import edit_ome
 from xarray_omezarr.cli import main
 
 
@@ -86,12 +87,6 @@ def test_validate_accepts_a_good_store(store: Path, capsys) -> None:
     assert run(capsys, "validate", str(store)) == (0, f"{store}: valid\n", "")
 
 
-def edit(path: Path, change) -> None:
-    document = json.loads(path.read_text())
-    change(document["attributes"]["ome"])
-    path.write_text(json.dumps(document))
-
-
 def test_validate_names_each_problem_on_its_own_line(store: Path, capsys) -> None:
     def wrong_scale(ome) -> None:
         ome["multiscales"][0]["datasets"][1]["coordinateTransformations"][0]["scale"] = [
@@ -104,8 +99,8 @@ def test_validate_names_each_problem_on_its_own_line(store: Path, capsys) -> Non
     def no_axes(ome) -> None:
         del ome["multiscales"][0]["axes"]
 
-    edit(store / "zarr.json", wrong_scale)
-    edit(store / "labels" / "nuclei" / "zarr.json", no_axes)
+    edit_ome(store, wrong_scale)
+    edit_ome(store / "labels" / "nuclei", no_axes)
     status, out, _ = run(capsys, "validate", str(store))
     assert status == 1
     lines = out.splitlines()
@@ -125,7 +120,7 @@ def test_validate_reports_a_missing_array_and_a_path_outside_the_store(store: Pa
     def outside(ome) -> None:
         ome["multiscales"][0]["datasets"][1]["path"] = "../elsewhere"
 
-    edit(store / "labels" / "nuclei" / "zarr.json", outside)
+    edit_ome(store / "labels" / "nuclei", outside)
     status, out, _ = run(capsys, "validate", str(store))
     assert status == 1
     assert "/: dataset '2' is listed in the metadata but there is no array there" in out.splitlines()

@@ -10,11 +10,8 @@ import xarray as xr
 import zarr
 
 import xarray_omezarr  # noqa: F401  (registers the accessors)
+from tests.support.stores import store_files
 from xarray_omezarr import errors
-
-
-def store_files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def cells_with_nuclei() -> tuple[xr.DataArray, xr.DataArray]:
