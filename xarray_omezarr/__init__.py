@@ -8,7 +8,8 @@ libraries (dask, scipy, scikit-image, pint) load only when a function needs them
 from __future__ import annotations
 
 from . import accessor as _accessor  # noqa: F401  (registers .omezarr)
-from .api import pyramid, to_zarr, to_zarr_label, write_plate
+from .api import pyramid, to_zarr, to_zarr_label, tree_to_zarr, write_plate
+from .incremental import update_pyramid
 from .ngff import CurrentFormat, FormatV04, FormatV05, format_from_version
 from .scale import Methods
 from .version import __version__
@@ -23,5 +24,7 @@ __all__ = [
     "pyramid",
     "to_zarr",
     "to_zarr_label",
+    "tree_to_zarr",
+    "update_pyramid",
     "write_plate",
 ]

@@ -16,7 +16,7 @@ import zarr
 
 from .describe import DEFAULT_NAME, describe_image
 from .errors import InvalidImageError
-from .incremental import append_to_zarr, open_image_to_extend, refuse_mode
+from .incremental import append_to_zarr, open_image_to_extend, refuse_mode, write_region
 from .ngff import Format, as_format
 from .read import read_multiscale
 from .scale import Methods, get_method
@@ -95,6 +95,7 @@ def to_zarr(
     version: Format | str = "0.5",
     mode: WriteMode | None = None,
     append_dim: str | None = None,
+    region: str | Mapping[str, slice] | None = None,
     storage_options: StorageOptions = None,
     name: str | None = None,
     compute: bool = True,
@@ -136,6 +137,11 @@ def to_zarr(
         appended coordinate must continue the image's grid; the other coordinates, the dtype, units
         and (for a time append) channel names must match. A write that dies midway leaves the image
         as it was.
+    region
+        ``"auto"`` (from ``obj``'s coordinates, which must lie on the image's pixels) or a mapping of
+        dims to level-0 slices: ``obj`` replaces that part of level 0 of the image at ``store``, and
+        every coarser level is recomputed where it reaches (see :func:`xarray_omezarr.update_pyramid`).
+        Implies ``mode="r+"``.
     storage_options
         ``zarr.create_array`` options (``chunks``, ``shards``, ``compressors``...), one dict or one per level.
         For a URL, keys that ``zarr.create_array`` does not take (``key``, ``endpoint_url``...) go to the
@@ -165,7 +171,18 @@ def to_zarr(
     """
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
     store, storage_options = resolve_target(store, storage_options, filesystem_options)
-    mode = mode or ("a" if append_dim is not None else "w-")
+    mode = mode or ("a" if append_dim is not None else "r+" if region is not None else "w-")
+    if region is not None:
+        if mode != "r+" or append_dim is not None:
+            raise InvalidImageError(f"region writes use mode='r+' and no append_dim; got mode={mode!r}")
+        if not compute or labels:
+            raise InvalidImageError(
+                "region writes compute at once and write no labels yet (compute=False, labels)"
+            )
+        group = open_image_to_extend(store)
+        if group is None:
+            raise InvalidImageError(f"mode='r+' needs an existing image; there is none at {store!r}")
+        return write_region(image, group, region, axis_types=axis_types, progress=progress)
     if mode in ("a", "r+"):
         group = open_image_to_extend(store)
         if group is not None:

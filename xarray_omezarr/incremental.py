@@ -1,27 +1,32 @@
-"""Writes into an image that exists: appending along a time, channel or custom axis (``mode="a"``).
+"""Writes into an image that exists: appends (``mode="a"``), regions (``region=``) and pyramid updates.
 
-The existing image is read into the model (:mod:`.read`), the new part is planned on its pyramid
-(:mod:`.write.append`), and the engine writes the part beyond the stored extent before it makes the
-new extent visible and rewrites the OME metadata. The result is the store one call writing the final
-image gives. Region writes (``mode="r+"``) and resuming are not here yet.
+The existing image is read into the model (:mod:`.read`); the new data are planned on its pyramid,
+with its own factors, method, chunks, shards and codecs (:mod:`.write.append`,
+:mod:`.write.regions`); the engine writes them and rewrites the OME metadata last. Each gives the
+store one call writing the final image gives. Resuming a killed write is not here yet.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import xarray as xr
 import zarr
 
-from .describe import describe_image
+from .describe import Described, describe_image
 from .errors import InvalidImageError, NoImageError
+from .model import Multiscale
 from .read import group_ome, read_multiscale
+from .scale import get_method
 from .stores import StoreLike, WriteMode
 from .write import engine
-from .write.append import plan_append
+from .write.append import check_compatible, existing_options, plan_append, pyramid_factors_of, without_windows
 from .write.groups import check_format, describe_store
+from .write.plan import ImagePlan, plan_image
+from .write.regions import level_regions, region_from_slices, region_of_part
 
-__all__ = ["append_to_zarr", "open_image_to_extend"]
+__all__ = ["append_to_zarr", "open_image_to_extend", "update_pyramid", "write_region"]
 
 
 def open_image_to_extend(store: StoreLike) -> zarr.Group | None:
@@ -102,8 +107,8 @@ def refuse_mode(mode: WriteMode, store: StoreLike) -> None:
     """The modes that would extend an image but got no way to say how."""
     if mode == "r+":
         raise InvalidImageError(
-            "mode='r+' writes a region into an existing image, which is not supported yet; use mode='a' with "
-            "append_dim=... to append, or mode='w' to replace the image"
+            "mode='r+' writes a region into an existing image: say which with region='auto' (from the part's "
+            "coordinates) or region={'y': slice(...), ...}; or use mode='a' with append_dim=... to append"
         )
     if mode == "a":
         raise InvalidImageError(
@@ -111,3 +116,120 @@ def refuse_mode(mode: WriteMode, store: StoreLike) -> None:
             "(a time, channel or custom axis), or pass mode='w' to replace it"
         )
     raise NoImageError(f"no image at {describe_store(store)}")  # pragma: no cover - callers check first
+
+
+def _pyramid_plan(
+    group: zarr.Group, existing: Multiscale, level0: Any
+) -> tuple[ImagePlan, list[tuple[int, ...]]]:
+    """The plan that computes every level of ``existing`` from ``level0`` as the image's own pyramid."""
+    from dataclasses import replace
+
+    if existing.method is None:
+        raise InvalidImageError(
+            "the image records no downsampling method ('type'); its levels cannot be recomputed"
+        )
+    method = get_method(existing.method)
+    factors = pyramid_factors_of(existing)
+    described = Described(
+        replace(existing, levels=existing.levels[:1], omero=without_windows(existing.omero)), level0
+    )
+    plan = plan_image(
+        described,
+        check_format(group),
+        scale_factors=factors,
+        method=method.name,
+        storage_options=existing_options(
+            existing, _stored_options(group, [lv.path for lv in existing.levels])
+        ),
+        extra=existing.extra,
+    )
+    cumulative = [tuple(1 for _ in existing.axes)] + [
+        tuple(f.get(d, 1) for d in existing.dims) for f in factors
+    ]
+    return plan, cumulative
+
+
+def update_pyramid(
+    store: StoreLike,
+    region: Mapping[str, slice] | None = None,
+    *,
+    compute: bool = True,
+    progress: bool = False,
+) -> list[Any]:
+    """Recompute every coarser level of the image at ``store`` from its level 0, whole or for a region.
+
+    Use it after editing level 0 directly. ``region`` gives the edited part in level-0 index space by
+    dim name (``{"z": slice(4, 8), "y": slice(0, 256)}``; dims left out are whole); every coarser level
+    is rewritten where that region reaches (the smoothing methods' halos included), in whole stored
+    objects, recomputed with the image's own method and factors. The OME metadata is written last,
+    its channel windows measured again. A call that dies midway is completed by calling it again.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, zarr, xarray_omezarr
+    >>> store = zarr.storage.MemoryStore()
+    >>> _ = xr.DataArray(np.zeros((8, 8), "u1"), dims=("y", "x")).omezarr.to_zarr(store, scale_factors=(2,), method="local_mean")
+    >>> zarr.open_array(store, path="0")[0:2, 0:2] = 8
+    >>> update_pyramid(store, region={"y": slice(0, 2), "x": slice(0, 2)})
+    []
+    >>> int(zarr.open_array(store, path="1")[0, 0])
+    8
+    """
+    group = open_image_to_extend(store)
+    if group is None:
+        raise NoImageError(f"there is no OME-Zarr image at {describe_store(store)} to update")
+    existing = read_multiscale(group)
+    import dask.array as dask_array
+
+    level0 = group[existing.levels[0].path]
+    assert isinstance(level0, zarr.Array)
+    plan, cumulative = _pyramid_plan(group, existing, dask_array.from_zarr(level0))
+    changed = region_from_slices(existing, region or {})
+    regions: list[Any] = level_regions(existing, cumulative, get_method(existing.method), changed)
+    regions[0] = None  # level 0 is the source: it is as the caller made it
+    return engine.rewrite_levels(plan, group, regions, compute=compute, progress=progress)
+
+
+def write_region(
+    part: xr.DataArray,
+    group: zarr.Group,
+    region: str | Mapping[str, slice],
+    *,
+    axis_types: Any = None,
+    progress: bool = False,
+) -> list[Any]:
+    """Write ``part`` into level 0 of the image in ``group``, then every coarser level where it reaches.
+
+    ``region="auto"`` places the part by its coordinates, which must lie on the image's pixels;
+    a mapping of dim names to slices (level-0 index space) places it explicitly.
+    """
+
+    import dask.array as dask_array
+
+    existing = read_multiscale(group)
+    described = describe_image(part, axis_types=axis_types)
+    if isinstance(region, Mapping):
+        # placed by index: a dim without a coordinate (so without units) takes the image's axis
+        axes = tuple(
+            theirs if dim not in part.coords else mine
+            for dim, mine, theirs in zip(described.dims, described.axes, existing.axes, strict=False)
+        )
+        described = described.changed(axes=axes) if len(axes) == len(described.axes) else described
+    check_compatible(described, existing)
+    if region == "auto":
+        where = region_of_part(described, existing)
+    elif isinstance(region, Mapping):
+        where = region_from_slices(existing, region)
+        sizes = tuple(s.stop - s.start for s in where)
+        if sizes != described.image.levels[0].shape:
+            raise InvalidImageError(
+                f"the part's shape {described.image.levels[0].shape} is not the region's {sizes} "
+                f"(along {existing.dims})"
+            )
+    else:
+        raise InvalidImageError(f"region must be 'auto' or a mapping of dims to slices; got {region!r}")
+    level0 = group[existing.levels[0].path]
+    assert isinstance(level0, zarr.Array)
+    data = described.data if hasattr(described.data, "dask") else dask_array.from_array(described.data)
+    dask_array.store(data, level0, regions=where, lock=False)  # type: ignore[arg-type]
+    return update_pyramid(group, dict(zip(existing.dims, where, strict=True)), progress=progress)

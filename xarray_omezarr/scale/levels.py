@@ -19,7 +19,14 @@ from .chunking import default_chunks
 from .methods import Methods, get_method
 from .methods import downsample as _downsample
 
-__all__ = ["DEFAULT_SCALE_FACTORS", "ScaleFactors", "build_pyramid", "level_geometry", "pyramid_factors"]
+__all__ = [
+    "DEFAULT_SCALE_FACTORS",
+    "ScaleFactors",
+    "build_pyramid",
+    "level_geometry",
+    "pyramid_factors",
+    "source_level",
+]
 
 DEFAULT_SCALE_FACTORS = (2, 4, 8, 16)
 
@@ -141,7 +148,7 @@ def level_geometry(
     )
 
 
-def _source_level(levels: Sequence[tuple[int, ...]], target: tuple[int, ...]) -> int:
+def source_level(levels: Sequence[tuple[int, ...]], target: tuple[int, ...]) -> int:
     """The coarsest earlier level whose factors divide ``target``'s (level 0 always does)."""
     for index in range(len(levels) - 1, -1, -1):
         if all(t % f == 0 and t >= f for f, t in zip(levels[index], target, strict=True)):
@@ -186,7 +193,7 @@ def build_pyramid(
 
     levels = [chunked(data, 0)]
     for index, target in enumerate(factors[1:], start=1):
-        source = _source_level(factors[:index], target)
+        source = source_level(factors[:index], target)
         relative = tuple(t // f for f, t in zip(factors[source], target, strict=True))
         array = levels[source]
         if any(r > 1 for r in relative):

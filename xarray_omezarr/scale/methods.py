@@ -100,6 +100,12 @@ class Method:
         """Output size along an axis of ``n`` pixels downsampled by ``factor``."""
         return n // factor if self.on_block_grid else -(-n // factor)
 
+    def reach(self, factor: int) -> int:
+        """How many input pixels beyond its block an output pixel's value depends on (smoothing's halo)."""
+        if self.sigma is None or factor <= 1:
+            return 0
+        return int(_GAUSSIAN_TRUNCATE * self.sigma(factor) + 0.5)
+
     @property
     def function_name(self) -> str:
         """Fully qualified name of the function that computes it, recorded in the metadata."""
@@ -225,9 +231,7 @@ def _block_centre_values(x: np.ndarray, factors: Sequence[int]) -> np.ndarray:
 
 def _halo(method: Method, factors: Sequence[int]) -> tuple[int, ...]:
     """How many neighbouring pixels each output needs beyond its block, per axis."""
-    if method.sigma is None:
-        return tuple(0 for _ in factors)
-    return tuple(int(_GAUSSIAN_TRUNCATE * method.sigma(f) + 0.5) if f > 1 else 0 for f in factors)
+    return tuple(method.reach(f) for f in factors)
 
 
 def _smooth_block(

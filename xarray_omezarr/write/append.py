@@ -25,7 +25,14 @@ from ..ngff.omero import default_omero
 from ..scale import Methods, get_method
 from .plan import ImagePlan, plan_image
 
-__all__ = ["AppendPlan", "plan_append", "pyramid_factors_of"]
+__all__ = [
+    "AppendPlan",
+    "check_compatible",
+    "existing_options",
+    "plan_append",
+    "pyramid_factors_of",
+    "without_windows",
+]
 
 _RTOL = 1e-9
 
@@ -64,7 +71,7 @@ def pyramid_factors_of(image: Multiscale) -> list[dict[str, int]]:
     return factors
 
 
-def _existing_options(image: Multiscale, arrays: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def existing_options(image: Multiscale, arrays: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Each level's chunks, shards and codecs as stored, for the new part to be stored alike."""
     return [
         {"chunks": level.chunks, "shards": level.shards, **dict(options)}
@@ -95,18 +102,7 @@ def plan_append(
             f"append_dim {append_dim!r} is a space axis; appending along it would change every level's "
             "pyramid blocks. Append along time, channel or a custom axis, or write a region"
         )
-    if part.dims != names:
-        raise InvalidImageError(f"the appended part has axes {part.dims}; the image has {names}")
-    for mine, theirs in zip(part.axes, existing.axes, strict=True):
-        if (mine.type, mine.unit) != (theirs.type, theirs.unit):
-            raise InvalidImageError(
-                f"axis {mine.name!r} of the appended part is of type {mine.type} in {mine.unit}; the image's is "
-                f"of type {theirs.type} in {theirs.unit}"
-            )
-    if np.dtype(part.image.dtype) != np.dtype(existing.dtype):
-        raise InvalidImageError(
-            f"the appended part has dtype {np.dtype(part.image.dtype)}; the image has {np.dtype(existing.dtype)}"
-        )
+    check_compatible(part, existing)
     level0 = existing.levels[0]
     shape = part.image.levels[0].shape
     geometry = list(part.geometry)
@@ -146,7 +142,7 @@ def plan_append(
         ),
         part.data,
     )
-    options = _existing_options(existing, stored)
+    options = existing_options(existing, stored)
     planned = plan_image(
         described,
         fmt,
@@ -178,6 +174,23 @@ def plan_append(
     )
     final = replace(existing, levels=final_levels, omero=omero, method=planned.image.method)
     return AppendPlan(planned, axis, level0.shape[axis], final)
+
+
+def check_compatible(part: Described, existing: Multiscale) -> None:
+    """The part has the image's axes (names, types, units) and dtype, or a clear error."""
+    names = existing.dims
+    if part.dims != names:
+        raise InvalidImageError(f"the part has axes {part.dims}; the image has {names}")
+    for mine, theirs in zip(part.axes, existing.axes, strict=True):
+        if (mine.type, mine.unit) != (theirs.type, theirs.unit):
+            raise InvalidImageError(
+                f"axis {mine.name!r} of the part is of type {mine.type} in {mine.unit}; the image's is "
+                f"of type {theirs.type} in {theirs.unit}"
+            )
+    if np.dtype(part.image.dtype) != np.dtype(existing.dtype):
+        raise InvalidImageError(
+            f"the part has dtype {np.dtype(part.image.dtype)}; the image has {np.dtype(existing.dtype)}"
+        )
 
 
 def _continued(part: Described, existing: Multiscale, axis: int) -> LinearAxis:

@@ -41,6 +41,7 @@ __all__ = [
     "channel_ranges",
     "list_label",
     "preflight",
+    "rewrite_levels",
     "write_document",
     "write_image",
     "write_image_label",
@@ -86,6 +87,18 @@ def preflight(plan: ImagePlan) -> None:
     if len(_CHECKED) > 4096:  # a long session of varied writes must not grow it forever
         _CHECKED.clear()
     _CHECKED.add(key)
+
+
+def _measured_then_written(group: zarr.Group, image: Multiscale, fmt: Format, datasets: Any = None) -> None:
+    """The image's OME metadata, its missing channel windows measured on the smallest level as stored."""
+    if needs_windows(image.omero):
+        assert image.omero is not None
+        # from the smallest level, read back: a thumbnail's worth of reading for a pyramid
+        smallest = group[image.levels[-1].path]
+        assert isinstance(smallest, zarr.Array)
+        ranges = channel_ranges(smallest, image.axes)
+        image = replace(image, omero=with_windows(image.omero, ranges, smallest.dtype))
+    write_multiscale_metadata(group, image, fmt, datasets)
 
 
 def write_multiscale_metadata(
@@ -200,21 +213,11 @@ def write_image(
     arrays = _create_arrays(plan, group, overwrite=mode == "w")
 
     def finish(*_: Any) -> None:
-        image = plan.image
-        if needs_windows(image.omero):
-            assert image.omero is not None
-            # from the smallest level, read back: a thumbnail's worth of reading for a pyramid
-            ranges = channel_ranges(arrays[-1], image.axes)
-            image = _with_omero(image, with_windows(image.omero, ranges, arrays[-1].dtype))
-        write_multiscale_metadata(group, image, fmt, plan.datasets)
+        _measured_then_written(group, plan.image, fmt, plan.datasets)
         if after is not None:
             after(group)
 
     return _store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
-
-
-def _with_omero(image: Multiscale, omero: Mapping[str, Any]) -> Multiscale:
-    return replace(image, omero=omero)
 
 
 def write_document(group: zarr.Group, key: str, block: Mapping[str, Any] | list[str], fmt: Format) -> None:
@@ -341,14 +344,35 @@ def append_image(
     def finish(*_: Any) -> None:
         for array, final in zip(arrays, plan.final.levels, strict=True):
             array.resize(final.shape)
-        image = plan.final
-        if needs_windows(image.omero):
-            assert image.omero is not None
-            smallest = group[image.levels[-1].path]
-            assert isinstance(smallest, zarr.Array)
-            image = _with_omero(
-                image, with_windows(image.omero, channel_ranges(smallest, image.axes), smallest.dtype)
-            )
-        write_multiscale_metadata(group, image, part.fmt)
+        _measured_then_written(group, plan.final, part.fmt)
 
     return _store_then(part.data, targets, finish, compute, progress, regions)
+
+
+def rewrite_levels(
+    plan: ImagePlan,
+    group: zarr.Group,
+    regions: Sequence[tuple[slice, ...] | None],
+    *,
+    compute: bool | None = True,
+    progress: bool = False,
+) -> list[Any]:
+    """Rewrite ``regions`` (one per level, ``None`` to leave a level alone) of the image ``group`` from the
+    plan's data, then its OME metadata (channel windows measured again).
+
+    The regions cover whole stored objects, so every object is recomputed and written whole.
+    """
+    sources, targets, where = [], [], []
+    for level, data, region in zip(plan.image.levels, plan.data, regions, strict=True):
+        if region is None or any(s.stop <= s.start for s in region):
+            continue
+        array = group[level.path]
+        assert isinstance(array, zarr.Array)
+        sources.append(data[region])
+        targets.append(array)  # zarr itself, which deletes a chunk that becomes empty
+        where.append(region)
+
+    def finish(*_: Any) -> None:
+        _measured_then_written(group, plan.image, plan.fmt)
+
+    return _store_then(sources, targets, finish, compute, progress, where)
