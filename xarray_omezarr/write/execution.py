@@ -52,7 +52,9 @@ def compute(work: Any, *, progress: bool = False) -> Any:
         if progress:
             from distributed import progress as show_progress
 
-            show_progress(future)
+            show_progress(
+                future, notebook=False
+            )  # a text bar in a kernel too: its widget needs ipywidgets and is never shown
         return future.result()
     if not progress:
         return work.compute()

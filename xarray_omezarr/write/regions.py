@@ -49,7 +49,7 @@ def level_regions(
     ...     Level("1", (32, 32), g, (8, 8)), Level("2", (16, 16), g, (8, 8))))
     >>> regions = level_regions(image, [(1, 1), (2, 2), (4, 4)], get_method("local_mean"), (slice(0, 16), slice(20, 30)))
     >>> regions[1], regions[2]
-    ((slice(0, 8, None), slice(8, 16, None)), (slice(0, 8, None), slice(0, 8, None)))
+    ((slice(0, 16, None), slice(8, 16, None)), (slice(0, 8, None), slice(0, 16, None)))
     """
     bounds: list[list[tuple[int, int]]] = [[(s.start, s.stop) for s in changed]]
     for index in range(1, len(image.levels)):
