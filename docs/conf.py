@@ -8,6 +8,9 @@ build (outputs are never stored), so a notebook that stops working fails the bui
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from xarray_omezarr.version import __version__
 
 project = "xarray-omezarr"
@@ -39,7 +42,6 @@ nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 # --- API reference ------------------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "member-order": "bysource"}
 autodoc_typehints = "signature"
-autodoc_class_signature = "separated"
 python_maximum_signature_line_length = 90
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
@@ -49,3 +51,22 @@ napoleon_use_rtype = False
 html_theme = "furo"
 html_title = f"xarray-omezarr {version}"
 html_static_path: list[str] = []
+
+
+def _dataclass_factories(
+    app: Any, what: str, name: str, obj: Any, options: Any, signature: str | None, annotation: str | None
+) -> tuple[str | None, str | None]:
+    """Show a dataclass field's ``default_factory`` as a call (``dict()``) instead of ``<factory>``.
+
+    ``<factory>`` is not Python, so Sphinx could not parse such a signature and printed it raw.
+    """
+    if what == "class" and signature and dataclasses.is_dataclass(obj):
+        for field in dataclasses.fields(obj):
+            if field.default_factory is not dataclasses.MISSING:
+                call = f"{getattr(field.default_factory, '__name__', 'factory')}()"
+                signature = signature.replace("<factory>", call, 1)
+    return signature, annotation
+
+
+def setup(app: Any) -> None:
+    app.connect("autodoc-process-signature", _dataclass_factories)
