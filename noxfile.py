@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s lint``, ``nox -s typecheck``, ``nox -s tests`` (3.11, 3.12, 3.13).
+"""Developer sessions: ``nox -s lint``, ``nox -s typecheck``, ``nox -s tests`` (3.11, 3.12, 3.13), ``nox -s docs``.
 
 The test extra installs the independent validators (ome-zarr-models, yaozarrs) and the peers used
 as oracles (ome-zarr, ngff-zarr) on every Python version listed here: all of them install on
@@ -16,7 +16,8 @@ import nox
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 
-nox.options.sessions = ["lint", "typecheck", "tests"]
+# docs is a default too: its notebooks run the package end to end, and CI builds it after the tests.
+nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
 nox.options.default_venv_backend = "venv"
 # A developer machine rarely has all three interpreters; missing ones are skipped, not failed.
 # (With pyenv, `pyenv global 3.11 3.12 3.13` puts python3.12 and python3.13 on PATH for nox.)
@@ -44,3 +45,10 @@ def tests(session: nox.Session) -> None:
     """The full test suite, the same command as README and .ci/run."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The documentation site, warnings as errors, its notebooks executed: docs/_build/html/index.html."""
+    session.install("-e", ".[docs]")
+    session.run("python", "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")

@@ -154,7 +154,7 @@ def to_zarr(
         Types for dims whose names do not say, e.g. ``{"row": "space", "col": "space"}``.
     labels
         Label images by name, each an integer DataArray on the image's grid (same space coordinates,
-        no channel axis). Their pyramids follow the image's levels (see :mod:`xarray_omezarr.labels`).
+        no channel axis). Their pyramids follow the image's levels (see :mod:`xarray_omezarr.write.labels`).
     label_metadata
         ``colors`` and ``properties`` per label name; by default each label's ``attrs["image-label"]``.
     progress
@@ -385,7 +385,7 @@ def write_plate(
         ``{"A/1": [field0, field1, ...], ...}``; a field is a DataArray, or a dict with ``image`` (a
         DataArray), ``acquisition`` (an id of ``acquisitions``) and ``labels`` (``{name: DataArray}``).
         Fields may differ in shape. Or a dense DataArray with dims ``row``, ``column``, ``field`` and the
-        image dims (see :func:`plate_fields`).
+        image dims (see :func:`xarray_omezarr.write.plates.plate_fields`).
     rows, columns
         The plate's row and column names; by default those of the wells, in natural order.
     acquisitions
