@@ -150,7 +150,6 @@ def _convert(args: argparse.Namespace) -> int:
     from .api import to_zarr
     from .sources import open_source
 
-    image = open_source(args.input, variable=args.variable)
     options: dict[str, Any] = {}
     if args.chunks:
         options["chunks"] = tuple(args.chunks) if len(args.chunks) > 1 else args.chunks[0]
@@ -158,16 +157,18 @@ def _convert(args: argparse.Namespace) -> int:
         options["shards"] = "auto" if args.shards == ["auto"] else tuple(int(s) for s in args.shards)
     if args.codec is not None:
         options["compressors"] = _codec(args.codec)
-    to_zarr(
-        image,
-        args.output,
-        scale_factors=_scale_factors(args.scale_factors),
-        method=args.method,
-        version=args.version,
-        mode="w" if args.overwrite else "w-",
-        storage_options=options or None,
-        progress=not args.quiet,
-    )
+    image = open_source(args.input, variable=args.variable)
+    with image:  # closes the source file (a TIFF stays open while it is read lazily)
+        to_zarr(
+            image,
+            args.output,
+            scale_factors=_scale_factors(args.scale_factors),
+            method=args.method,
+            version=args.version,
+            mode="w" if args.overwrite else "w-",
+            storage_options=options or None,
+            progress=not args.quiet,
+        )
     if not args.quiet:
         print(f"wrote {args.output}")
     return 0

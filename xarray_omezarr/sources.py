@@ -80,6 +80,7 @@ def open_tiff(path: str | os.PathLike[str]) -> xr.DataArray:
     >>> da = open_tiff(path)
     >>> da.dims, da.c.values.tolist(), float(da.x[1])
     (('c', 'y', 'x'), ['a', 'b'], 0.5)
+    >>> da.close()  # closes the file
     """
     try:
         import dask.array
@@ -87,7 +88,8 @@ def open_tiff(path: str | os.PathLike[str]) -> xr.DataArray:
         import zarr
     except ImportError as error:  # pragma: no cover - the message is the point
         raise ImportError("reading TIFF needs tifffile: pip install 'xarray-omezarr[tiff]'") from error
-    tif = tifffile.TiffFile(os.fspath(path))  # stays open: the lazy array reads through it
+    # The file stays open while the lazy array reads through it; ``close()`` on the result closes it.
+    tif = tifffile.TiffFile(os.fspath(path))
     series = tif.series[0]
     letters = series.axes
     dims = []
@@ -113,7 +115,9 @@ def open_tiff(path: str | os.PathLike[str]) -> xr.DataArray:
             step, unit = sizes[dim]
             coords[dim] = xr.Variable(dim, step * np.arange(n), {"units": unit} if unit else {})
     name = os.path.basename(os.fspath(path)).split(".")[0] or None
-    return xr.DataArray(data, dims=dims, coords=coords, name=name)
+    image = xr.DataArray(data, dims=dims, coords=coords, name=name)
+    image.set_close(tif.close)
+    return image
 
 
 def open_source(path: str | os.PathLike[str], *, variable: str | None = None) -> xr.DataArray | xr.Dataset:

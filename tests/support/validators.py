@@ -391,6 +391,9 @@ def _run(check: Callable[[], None], allow_warnings: bool) -> list[str]:
             # Deprecation noise from the libraries' own dependencies is not a finding about the store.
             if issubclass(warning.category, DeprecationWarning | PendingDeprecationWarning):
                 continue
+            # A file some other test left open, closed by the garbage collector meanwhile.
+            if issubclass(warning.category, ResourceWarning):
+                continue
             problems.append(f"{warning.category.__name__}: {_indent(str(warning.message))}")
     return problems
 
