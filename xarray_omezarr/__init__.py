@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import accessor as _accessor  # noqa: F401  (registers .omezarr)
 from .api import pyramid, to_zarr, to_zarr_label, tree_to_zarr, write_plate
+from .config import get_options, set_options
 from .incremental import update_pyramid
 from .ngff import CurrentFormat, FormatV04, FormatV05, format_from_version
 from .scale import Methods
@@ -21,7 +22,9 @@ __all__ = [
     "Methods",
     "__version__",
     "format_from_version",
+    "get_options",
     "pyramid",
+    "set_options",
     "to_zarr",
     "to_zarr_label",
     "tree_to_zarr",

@@ -14,6 +14,8 @@ import zarr
 from xarray.backends import BackendArray
 from xarray.core import indexing
 
+from ..config import pipelined
+
 __all__ = ["OmeZarrBackendArray", "StackedFieldsArray"]
 
 
@@ -21,7 +23,7 @@ class OmeZarrBackendArray(BackendArray):
     """A lazy view of one zarr array; xarray asks it only for the pieces it needs."""
 
     def __init__(self, array: zarr.Array) -> None:
-        self.array = array
+        self.array = pipelined(array, writing=False)
         self.shape = tuple(array.shape)
         self.dtype = np.dtype(array.dtype)
 
@@ -40,7 +42,7 @@ class StackedFieldsArray(BackendArray):
     def __init__(
         self, fields: Mapping[tuple[int, ...], zarr.Array], outer_shape: tuple[int, ...], first: zarr.Array
     ) -> None:
-        self.fields = dict(fields)
+        self.fields = {key: pipelined(field, writing=False) for key, field in fields.items()}
         self.outer_shape = outer_shape
         self.shape = (*outer_shape, *first.shape)
         self.dtype = np.dtype(first.dtype)

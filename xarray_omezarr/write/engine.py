@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import zarr
 
+from ..config import pipelined
 from ..errors import InvalidImageError, TargetExistsError
 from ..geometry.axes import Axis
 from ..model import Multiscale
@@ -54,13 +55,16 @@ __all__ = [
 def _create_arrays(plan: ImagePlan, into: zarr.Group, overwrite: bool) -> list[zarr.Array]:
     kwargs = plan.fmt.array_kwargs(plan.image.dims)
     return [
-        into.create_array(
-            name=level.path,
-            shape=level.shape,
-            dtype=plan.image.dtype,
-            overwrite=overwrite,
-            **options,
-            **kwargs,
+        pipelined(
+            into.create_array(
+                name=level.path,
+                shape=level.shape,
+                dtype=plan.image.dtype,
+                overwrite=overwrite,
+                **options,
+                **kwargs,
+            ),
+            writing=True,
         )
         for level, options in zip(plan.image.levels, plan.arrays, strict=True)
     ]
@@ -308,7 +312,7 @@ def _grown_view(array: zarr.Array, shape: tuple[int, ...]) -> zarr.Array:
     from zarr.core.array import AsyncArray
 
     grown = AsyncArray(array.metadata.update_shape(shape), array.store_path, config=array._async_array.config)
-    return zarr.Array(grown)
+    return pipelined(zarr.Array(grown), writing=True)
 
 
 def append_image(
@@ -369,7 +373,8 @@ def rewrite_levels(
         array = group[level.path]
         assert isinstance(array, zarr.Array)
         sources.append(data[region])
-        targets.append(array)  # zarr itself, which deletes a chunk that becomes empty
+        # zarr itself (not SkipEmptyChunks), which deletes a chunk that becomes empty
+        targets.append(pipelined(array, writing=True))
         where.append(region)
 
     def finish(*_: Any) -> None:
