@@ -9,15 +9,18 @@ Writers:
 
 - ``floor``: plain zarr writing levels computed before the clock starts (numpy block means): the cost
   of encoding and writing the bytes, with no downsampling at all.
-- ``ours``: ``DataArray.omezarr.to_zarr(..., method="local_mean")``.
+- ``floor-zarrs``: the same through zarrs' Rust codec pipeline.
+- ``ours``: ``DataArray.omezarr.to_zarr(..., method="local_mean")`` with zarr's codec pipeline.
+- ``ours-zarrs``: the same with zarrs' pipeline (what ours uses when zarrs is installed).
 - ``ome-zarr-py``: ``ome_zarr.writer.write_image(..., method="local_mean")``.
 - ``ngff-zarr``: ``to_multiscales`` with its bin-shrink method (a block mean), then ``to_ngff_zarr``.
 
-Figures: wall seconds, peak resident memory during the write (the input included; Linux's high-water
+Imports happen before the clock starts. Figures: wall seconds, peak resident memory during the write (the input included; Linux's high-water
 mark, reset when the clock starts), its ratio to the input's size, MiB on disk, and time ratios to the
 floor and to ours.
 
     python benchmarks/write_pyramid.py                # 1 GiB numpy image, 4 extra levels, same codec
+    python benchmarks/write_pyramid.py --image noisy  # a camera's noise: encoding is the expensive part
     python benchmarks/write_pyramid.py --defaults     # every writer with its own default settings
     python benchmarks/write_pyramid.py --large        # 16 GiB lazily generated dask image: bounded memory
     python benchmarks/write_pyramid.py --shape 2 16 1024 1024 --writers ours floor --repeat 1
@@ -36,7 +39,7 @@ import tempfile
 import time
 from typing import Any
 
-WRITERS = ("floor", "ours", "ome-zarr-py", "ngff-zarr")
+WRITERS = ("floor", "floor-zarrs", "ours", "ours-zarrs", "ome-zarr-py", "ngff-zarr")
 DIMS = ("c", "z", "y", "x")
 CODECS = ("zstd", "blosc-lz4", "blosc-zstd", "none")
 
@@ -44,7 +47,7 @@ CODECS = ("zstd", "blosc-lz4", "blosc-zstd", "none")
 # --- the image -----------------------------------------------------------------------------------------
 
 
-def _image_block(block_info: dict[Any, Any] | None = None) -> Any:
+def _image_block(kind: str = "smooth", block_info: dict[Any, Any] | None = None) -> Any:
     import numpy as np
 
     assert block_info is not None
@@ -52,34 +55,41 @@ def _image_block(block_info: dict[Any, Any] | None = None) -> Any:
     (c0, c1), (z0, z1), (y0, y1), (x0, x1) = info["array-location"]
     y = np.arange(y0, y1)[:, None]
     x = np.arange(x0, x1)[None, :]
-    structure = 100 + 1500 * (np.sin(y / 37.0) * np.cos(x / 53.0)) ** 2
     shape = (c1 - c0, z1 - z0, y1 - y0, x1 - x0)
     rng = np.random.default_rng([*info["chunk-location"], 7])  # the same block whoever computes it
+    if kind == "noisy":
+        # a camera: offset, a wide range of signal, shot noise at a gain of 2 counts per photon and
+        # read noise, so that about 8 of the 16 bits are noise, as on real sCMOS frames
+        signal = 100 + 12000 * (np.sin(y / 37.0) * np.cos(x / 53.0)) ** 2
+        noise = rng.standard_normal(shape, dtype=np.float32) * np.sqrt(2 * signal + 16)
+        return (signal + noise).clip(0, 65535).astype(info["dtype"])
+    structure = 100 + 1500 * (np.sin(y / 37.0) * np.cos(x / 53.0)) ** 2
     noisy = structure + rng.standard_normal(shape, dtype=np.float32) * np.sqrt(structure)
     return noisy.clip(0, 65535).astype(info["dtype"])
 
 
-def lazy_image(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Any:
+def lazy_image(shape: tuple[int, ...], chunks: tuple[int, ...], kind: str = "smooth") -> Any:
     """A fluorescence-like uint16 image, generated chunk by chunk when computed.
 
-    Smooth structure (100 to 1600 counts) with shot noise, so that compression behaves as on real data
-    rather than on zeros or white noise. Every chunk is made on its own from its position, so the
-    generator holds nothing between chunks and any scheduler can make any chunk.
+    ``"smooth"``: slow structure (100 to 1600 counts) with shot noise, which compresses about 2:1.
+    ``"noisy"``: a camera's frames (100 to 12100 counts, shot and read noise), about 8 bits of noise
+    per pixel, which is what makes encoding expensive. Every chunk is made on its own from its
+    position, so the generator holds nothing between chunks and any scheduler can make any chunk.
     """
     import dask.array as da
 
     return da.map_blocks(
-        _image_block, chunks=da.core.normalize_chunks(chunks, shape), dtype="uint16", meta=None
+        _image_block, kind, chunks=da.core.normalize_chunks(chunks, shape), dtype="uint16", meta=None
     )
 
 
-def numpy_image(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Any:
+def numpy_image(shape: tuple[int, ...], chunks: tuple[int, ...], kind: str = "smooth") -> Any:
     """The image in memory, filled chunk by chunk (so making it never needs twice its size)."""
     import dask.array as da
     import numpy as np
 
     out = np.empty(shape, dtype="uint16")
-    da.store(lazy_image(shape, chunks), out, lock=False)
+    da.store(lazy_image(shape, chunks, kind), out, lock=False)
     return out
 
 
@@ -206,12 +216,44 @@ def disk_mib(path: str) -> float:
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files) / 2**20
 
 
+def codec_pipeline(writer: str) -> Any:
+    """The codec pipeline ``writer`` runs with: ``-zarrs`` writers use zarrs' Rust pipeline, ours
+    without the suffix zarr's own (ours would choose zarrs when installed), the peers their default."""
+    import contextlib
+
+    import zarr
+
+    if writer.startswith("ours"):
+        import xarray_omezarr
+
+        return xarray_omezarr.set_options(codec_pipeline="zarrs" if writer.endswith("-zarrs") else "zarr")
+    if writer.endswith("-zarrs"):
+        return zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline"})
+    return contextlib.nullcontext()
+
+
+def import_writer(writer: str) -> None:
+    """Import what ``writer`` needs, so that imports stay outside the clock and the memory figure."""
+    import importlib
+
+    modules = {
+        "ours": ["xarray", "xarray_omezarr"],
+        "ome-zarr-py": ["ome_zarr.writer"],
+        "ngff-zarr": ["ngff_zarr"],
+    }
+    for name in ["zarr", *modules.get(writer.removesuffix("-zarrs"), [])]:
+        importlib.import_module(name)
+
+
 def run_one(writer: str, path: str, settings: dict[str, Any]) -> dict[str, Any]:
     """In a fresh process: make the image, then write it, measuring the write only."""
     shape, chunks = tuple(settings["shape"]), tuple(settings["chunks"])
-    image = lazy_image(shape, chunks) if settings["lazy"] else numpy_image(shape, chunks)
-    reset_peak_memory()
-    seconds = write(writer, image, path, settings)
+    import_writer(writer)
+    kind = settings.get("image", "smooth")
+    image = lazy_image(shape, chunks, kind) if settings["lazy"] else numpy_image(shape, chunks, kind)
+    with codec_pipeline(writer):
+        reset_peak_memory()
+        seconds = write(writer.removesuffix("-zarrs"), image, path, settings)
     return {"writer": writer, "seconds": seconds, "peak_mib": peak_memory_mib(), "disk_mib": disk_mib(path)}
 
 
@@ -253,8 +295,11 @@ def report(results: dict[str, list[dict[str, Any]]], input_mib: float) -> None:
         )
     if ours:
         for writer, m in median.items():
-            if writer not in ("ours", "floor"):
+            if writer in ("ome-zarr-py", "ngff-zarr"):
                 print(f"ours is {m['seconds'] / ours['seconds']:.2f}x as fast as {writer}")
+    if "ours-zarrs" in median and "floor-zarrs" in median:
+        ratio = median["ours-zarrs"]["seconds"] / median["floor-zarrs"]["seconds"]
+        print(f"ours-zarrs takes {ratio:.2f}x the time of floor-zarrs")
     print("runs (seconds):", {w: [round(r["seconds"], 2) for r in runs] for w, runs in results.items()})
 
 
@@ -267,6 +312,9 @@ def main() -> int:
     parser.add_argument("--levels", type=int, default=4, help="extra pyramid levels")
     parser.add_argument("--writers", nargs="+", default=None, choices=WRITERS)
     parser.add_argument("--codec", default="zstd", choices=CODECS, help="the codec every writer uses")
+    parser.add_argument(
+        "--image", default="smooth", choices=("smooth", "noisy"), help="smooth structure, or a camera's noise"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per writer; the median is reported")
     parser.add_argument("--defaults", action="store_true", help="each writer with its own defaults")
     parser.add_argument(
@@ -290,10 +338,11 @@ def main() -> int:
         "codec": args.codec,
         "defaults": args.defaults,
         "lazy": args.large,
+        "image": args.image,
     }
     input_mib = 2 * shape[0] * shape[1] * shape[2] * shape[3] / 2**20
     print(
-        f"image uint16 {shape} ({input_mib / 1024:.2f} GiB, {'dask, generated lazily' if args.large else 'numpy'}), "
+        f"{args.image} image uint16 {shape} ({input_mib / 1024:.2f} GiB, {'dask, generated lazily' if args.large else 'numpy'}), "
         f"{args.levels} extra levels, "
         + (
             "each writer's default settings"
