@@ -223,7 +223,7 @@ def codec_pipeline(writer: str) -> Any:
 
     import zarr
 
-    if writer.startswith("ours"):
+    if "ours" in writer:
         import xarray_omezarr
 
         return xarray_omezarr.set_options(codec_pipeline="zarrs" if writer.endswith("-zarrs") else "zarr")
@@ -236,24 +236,38 @@ def import_writer(writer: str) -> None:
     """Import what ``writer`` needs, so that imports stay outside the clock and the memory figure."""
     import importlib
 
-    modules = {
-        "ours": ["xarray", "xarray_omezarr"],
-        "ome-zarr-py": ["ome_zarr.writer"],
-        "ngff-zarr": ["ngff_zarr"],
-    }
-    for name in ["zarr", *modules.get(writer.removesuffix("-zarrs"), [])]:
+    names = ["zarr", "dask.array", "xarray"]
+    if "ours" in writer or writer.startswith(("plate", "read")):
+        names.append("xarray_omezarr")
+    if "ome-zarr-py" in writer:
+        names.append("ome_zarr.writer")
+    if "ngff-zarr" in writer:
+        names.append("ngff_zarr")
+    for name in names:
         importlib.import_module(name)
 
 
 def run_one(writer: str, path: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """In a fresh process: make the image, then write it, measuring the write only."""
-    shape, chunks = tuple(settings["shape"]), tuple(settings["chunks"])
+    """In a fresh process: make the image, then write it (or read it), measuring that only."""
     import_writer(writer)
+    base = writer.removesuffix("-zarrs")
+    if writer.startswith(("plate-", "read-")):
+        import cases
+
+        with codec_pipeline(writer):
+            reset_peak_memory()
+            if writer.startswith("plate-"):
+                seconds = cases.write_plate(base, path)
+            else:
+                seconds = cases.read_level0(base, settings["read_from"])
+        written = disk_mib(path) if os.path.exists(path) else 0.0
+        return {"writer": writer, "seconds": seconds, "peak_mib": peak_memory_mib(), "disk_mib": written}
+    shape, chunks = tuple(settings["shape"]), tuple(settings["chunks"])
     kind = settings.get("image", "smooth")
     image = lazy_image(shape, chunks, kind) if settings["lazy"] else numpy_image(shape, chunks, kind)
     with codec_pipeline(writer):
         reset_peak_memory()
-        seconds = write(writer.removesuffix("-zarrs"), image, path, settings)
+        seconds = write(base, image, path, settings)
     return {"writer": writer, "seconds": seconds, "peak_mib": peak_memory_mib(), "disk_mib": disk_mib(path)}
 
 
@@ -268,49 +282,158 @@ def run_in_subprocess(writer: str, workdir: str, settings: dict[str, Any]) -> di
         capture_output=True,
         text=True,
     )
-    shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(path, ignore_errors=True)  # (a kept source is written elsewhere: settings["keep"])
     if done.returncode:
         print(f"{writer}: failed\n{done.stderr[-3000:]}", flush=True)
         return None
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def report(results: dict[str, list[dict[str, Any]]], input_mib: float) -> None:
-    median = {
+def reference(writer: str, role: str) -> str:
+    """The writer that ``writer`` is measured against: its case's ``"floor"`` or ``"ours"``.
+
+    Ours and the floors are measured against the same kind (``plate-ours-zarrs`` against
+    ``plate-floor-zarrs``); a peer against its case's floor and ours, through zarr's pipeline.
+    """
+    if "ours" in writer or "floor" in writer:
+        return writer.replace("ours", role).replace("floor", role)
+    prefix = writer.split("-")[0] + "-" if writer.startswith(("plate-", "read-")) else ""
+    return prefix + role
+
+
+def medians(results: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+    return {
         w: {k: statistics.median(r[k] for r in runs) for k in ("seconds", "peak_mib", "disk_mib")}
         for w, runs in results.items()
         if runs
     }
-    floor, ours = median.get("floor"), median.get("ours")
+
+
+def report(results: dict[str, list[dict[str, Any]]], input_mib: float | None) -> dict[str, dict[str, float]]:
+    """Print the table of one comparison; its medians, with each writer's ratios added."""
+    median = medians(results)
     print(
-        f"{'writer':<12} {'seconds':>8} {'peak MiB':>9} {'x input':>8} {'MiB on disk':>12} "
+        f"{'writer':<22} {'seconds':>8} {'peak MiB':>9} {'x input':>8} {'MiB on disk':>12} "
         f"{'x floor':>8} {'x ours':>7}"
     )
     for writer, m in median.items():
-        vs_floor = f"{m['seconds'] / floor['seconds']:.2f}" if floor else "-"
-        vs_ours = f"{m['seconds'] / ours['seconds']:.2f}" if ours else "-"
+        for role in ("floor", "ours"):
+            other = median.get(reference(writer, role))
+            m[f"x {role}"] = m["seconds"] / other["seconds"] if other else float("nan")
+        per_input = f"{m['peak_mib'] / input_mib:8.2f}" if input_mib else f"{'-':>8}"
         print(
-            f"{writer:<12} {m['seconds']:8.2f} {m['peak_mib']:9.0f} {m['peak_mib'] / input_mib:8.2f} "
-            f"{m['disk_mib']:12.1f} {vs_floor:>8} {vs_ours:>7}"
+            f"{writer:<22} {m['seconds']:8.2f} {m['peak_mib']:9.0f} {per_input} "
+            f"{m['disk_mib']:12.1f} {m['x floor']:8.2f} {m['x ours']:7.2f}"
         )
-    if ours:
-        for writer, m in median.items():
-            if writer in ("ome-zarr-py", "ngff-zarr"):
-                print(f"ours is {m['seconds'] / ours['seconds']:.2f}x as fast as {writer}")
-    if "ours-zarrs" in median and "floor-zarrs" in median:
-        ratio = median["ours-zarrs"]["seconds"] / median["floor-zarrs"]["seconds"]
-        print(f"ours-zarrs takes {ratio:.2f}x the time of floor-zarrs")
     print("runs (seconds):", {w: [round(r["seconds"], 2) for r in runs] for w, runs in results.items()})
+    return median
+
+
+def compare(writers: list[str], settings: dict[str, Any], repeat: int, workdir: str) -> dict[str, list[Any]]:
+    """Every writer ``repeat`` times, interleaved, each in its own process."""
+    results: dict[str, list[dict[str, Any]]] = {w: [] for w in writers}
+    for _ in range(repeat):
+        for writer in writers:
+            result = run_in_subprocess(writer, workdir, settings)
+            if result is not None:
+                results[writer].append(result)
+    return results
+
+
+def image_settings(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+    shape = tuple(args.shape or ((2, 256, 4096, 4096) if args.large else (2, 64, 2048, 2048)))
+    return {
+        "shape": shape,
+        "chunks": tuple(args.chunks),
+        "levels": args.levels,
+        "codec": args.codec,
+        "defaults": args.defaults,
+        "lazy": args.large,
+        "image": kind,
+    }
+
+
+def describe(settings: dict[str, Any]) -> tuple[str, float]:
+    """A line saying what the image comparison writes, and the input's MiB."""
+    shape = settings["shape"]
+    input_mib = 2 * shape[0] * shape[1] * shape[2] * shape[3] / 2**20
+    kind = "dask, generated lazily" if settings["lazy"] else "numpy"
+    how = (
+        "each writer's default settings"
+        if settings["defaults"]
+        else f"chunks {settings['chunks']}, local_mean, codec {settings['codec']}"
+    )
+    line = f"{settings['image']} image uint16 {shape} ({input_mib / 1024:.2f} GiB, {kind}), {settings['levels']} extra levels, {how}"
+    return line, input_mib
+
+
+def run_case(case: str, args: argparse.Namespace, workdir: str, kind: str) -> dict[str, dict[str, float]]:
+    """Run one comparison and print its table; its medians and ratios."""
+    import cases
+
+    settings = image_settings(args, kind)
+    if case == "write":
+        writers = args.writers or (["ours", "floor"] if args.large else list(WRITERS))
+        line, input_mib = describe(settings)
+        print(f"\n== write: {line}", flush=True)
+        return report(compare(writers, settings, args.repeat, workdir), input_mib)
+    if case == "plate":
+        writers = args.writers or [*cases.PLATE_WRITERS, "plate-floor-zarrs", "plate-ours-zarrs"]
+        print(
+            f"\n== plate: {len(cases.ROWS) * cases.COLUMNS} wells of {cases.FIELDS} {cases.FIELD_SHAPE} fields, "
+            "two levels each",
+            flush=True,
+        )
+        return report(compare(writers, settings, args.repeat, workdir), None)
+    # read: level 0 of an image ours wrote, off the clock
+    writers = args.writers or [*cases.READERS, *(f"{r}-zarrs" for r in cases.READERS)]
+    line, input_mib = describe(settings)
+    source = os.path.join(workdir, "read-source.ome.zarr")
+    run_in_subprocess("ours", workdir, {**settings, "keep": source})
+    print(f"\n== read level 0 of: {line}", flush=True)
+    results = compare(writers, {**settings, "read_from": source}, args.repeat, workdir)
+    shutil.rmtree(source, ignore_errors=True)
+    return report(results, input_mib)
+
+
+SUMMARY = [
+    ("ours / floor", "ours", "floor"),
+    ("ours-zarrs / floor-zarrs", "ours-zarrs", "floor-zarrs"),
+    ("floor-zarrs / floor", "floor-zarrs", "floor"),
+    ("ome-zarr-py / ours", "ome-zarr-py", "ours"),
+    ("ngff-zarr / ours", "ngff-zarr", "ours"),
+    ("ome-zarr-py / ours-zarrs", "ome-zarr-py", "ours-zarrs"),
+    ("ngff-zarr / ours-zarrs", "ngff-zarr", "ours-zarrs"),
+]
+
+
+def summarise(figures: dict[str, dict[str, dict[str, float]]]) -> None:
+    """One table of the ratios that matter, from every comparison of the run."""
+    print("\n== summary (time ratios of medians)")
+    for title, median in figures.items():
+        for label, top, bottom in SUMMARY:
+            prefix = title.split(" ")[0] + "-" if title.startswith(("plate", "read")) else ""
+            a, b = median.get(prefix + top), median.get(prefix + bottom)
+            if a and b:
+                print(f"{title:<14} {prefix + label:<42} {a['seconds'] / b['seconds']:6.2f}")
+        if title.startswith("read"):
+            for reader in ("read-ours", "read-ours-dask", "read-ours-zarrs", "read-ours-dask-zarrs"):
+                if reader in median:
+                    print(f"{title:<14} {reader + ' / floor':<42} {median[reader]['x floor']:6.2f}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--case", default="write", choices=("write", "plate", "read"), help="what to measure")
+    parser.add_argument("--all", action="store_true", help="every case, both images, and a summary of ratios")
     parser.add_argument("--shape", type=int, nargs=4, default=None, help="c z y x (default 2 64 2048 2048)")
     parser.add_argument("--chunks", type=int, nargs=4, default=(1, 16, 256, 256))
     parser.add_argument("--levels", type=int, default=4, help="extra pyramid levels")
-    parser.add_argument("--writers", nargs="+", default=None, choices=WRITERS)
+    parser.add_argument(
+        "--writers", nargs="+", default=None, help=f"writers (default: all of the case's); {WRITERS}"
+    )
     parser.add_argument("--codec", default="zstd", choices=CODECS, help="the codec every writer uses")
     parser.add_argument(
         "--image", default="smooth", choices=("smooth", "noisy"), help="smooth structure, or a camera's noise"
@@ -322,43 +445,28 @@ def main() -> int:
         action="store_true",
         help="16 GiB (2, 256, 4096, 4096) generated lazily by dask: ours and the floor (level 0 only)",
     )
+    parser.add_argument("--json", help="also write every comparison's medians to this JSON file")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one writer in this process
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.path, json.loads(args.settings))))
+        settings = json.loads(args.settings)
+        print(json.dumps(run_one(args.one, settings.get("keep", args.path), settings)))
         return 0
-    shape = tuple(args.shape or ((2, 256, 4096, 4096) if args.large else (2, 64, 2048, 2048)))
-    writers = args.writers or (["ours", "floor"] if args.large else list(WRITERS))
-    settings = {
-        "shape": shape,
-        "chunks": tuple(args.chunks),
-        "levels": args.levels,
-        "codec": args.codec,
-        "defaults": args.defaults,
-        "lazy": args.large,
-        "image": args.image,
-    }
-    input_mib = 2 * shape[0] * shape[1] * shape[2] * shape[3] / 2**20
-    print(
-        f"{args.image} image uint16 {shape} ({input_mib / 1024:.2f} GiB, {'dask, generated lazily' if args.large else 'numpy'}), "
-        f"{args.levels} extra levels, "
-        + (
-            "each writer's default settings"
-            if args.defaults
-            else f"chunks {tuple(args.chunks)}, local_mean, codec {args.codec}"
-        ),
-        flush=True,
-    )
-    results: dict[str, list[dict[str, Any]]] = {w: [] for w in writers}
+    figures: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as workdir:
-        for _ in range(args.repeat):
-            for writer in writers:
-                result = run_in_subprocess(writer, workdir, settings)
-                if result is not None:
-                    results[writer].append(result)
-    report(results, input_mib)
+        if args.all:
+            for kind in ("smooth", "noisy"):
+                figures[f"write {kind}"] = run_case("write", args, workdir, kind)
+            figures["plate"] = run_case("plate", args, workdir, args.image)
+            figures["read"] = run_case("read", args, workdir, "noisy")
+            summarise(figures)
+        else:
+            figures[args.case] = run_case(args.case, args, workdir, args.image)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=1)
     return 0
 
 

@@ -1,0 +1,130 @@
+"""The benchmark's other cases: a plate of many small fields, and reading level 0 back.
+
+Each function runs in the fresh process that ``write_pyramid.py`` starts for it, does its setup off the
+clock (imports included) and returns the seconds of the part it measures.
+
+- Plate: a 96-well plate of two (2, 128, 128) uint16 fields per well, each field a two-level pyramid
+  (factor 2, ``local_mean`` where the writer has it), zarr's default codec, OME-NGFF 0.5.
+  ``plate-ours`` is :func:`xarray_omezarr.write_plate`; ``plate-ome-zarr-py`` is ome-zarr-py's
+  ``write_image`` per field plus its plate and well metadata functions; ``plate-floor`` is plain zarr
+  writing the same arrays (levels computed off the clock) and the same documents (taken from ours).
+- Read: level 0 of an image that ours wrote, read whole. ``read-ours`` is ``xr.open_dataset(...)``
+  then ``.values``; ``read-ours-dask`` the same with ``chunks={}`` and ``.compute()``;
+  ``read-floor`` is ``zarr.open_array(...)[...]`` and ``read-floor-dask`` ``dask.array.from_zarr``.
+  Each through zarr's codec pipeline; with ``-zarrs``, through zarrs'.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+PLATE_WRITERS = ("plate-floor", "plate-ours", "plate-ome-zarr-py")
+READERS = ("read-floor", "read-floor-dask", "read-ours", "read-ours-dask")
+"""Each also with ``-zarrs``, and so are the plate writers but ome-zarr-py's."""
+ROWS, COLUMNS, FIELDS, FIELD_SHAPE = "ABCDEFGH", 12, 2, (2, 128, 128)
+
+
+def _fields() -> dict[str, list[Any]]:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    return {
+        f"{row}/{column}": [(200 + rng.poisson(300, FIELD_SHAPE)).astype("uint16") for _ in range(FIELDS)]
+        for row in ROWS
+        for column in range(1, COLUMNS + 1)
+    }
+
+
+def write_plate(writer: str, path: str) -> float:
+    """Write the plate with ``writer`` into ``path``; the seconds it took."""
+    import numpy as np
+    import xarray as xr
+    import zarr
+
+    import xarray_omezarr
+
+    wells = _fields()
+    if writer == "plate-ours":
+        images = {
+            well: [xr.DataArray(field, dims=("c", "y", "x")) for field in fields]
+            for well, fields in wells.items()
+        }
+        start = time.perf_counter()
+        xarray_omezarr.write_plate(path, images, scale_factors=(2,), method="local_mean")
+        return time.perf_counter() - start
+    if writer == "plate-ome-zarr-py":
+        from ome_zarr.writer import write_image, write_plate_metadata, write_well_metadata
+
+        start = time.perf_counter()
+        root = zarr.open_group(path, mode="w")
+        write_plate_metadata(root, list(ROWS), [str(c) for c in range(1, COLUMNS + 1)], list(wells))
+        for well, fields in wells.items():
+            well_group = root.require_group(well)
+            write_well_metadata(well_group, [{"path": str(i)} for i in range(len(fields))])
+            for i, field in enumerate(fields):
+                write_image(field, well_group.require_group(str(i)), axes="cyx", scale_factors=(2,))
+        return time.perf_counter() - start
+    if writer == "plate-floor":
+        # the documents ours writes, taken from a plate written beforehand, off the clock
+        reference = path + ".reference"
+        xarray_omezarr.write_plate(
+            reference,
+            {w: [xr.DataArray(f, dims=("c", "y", "x")) for f in fs] for w, fs in wells.items()},
+            scale_factors=(2,),
+            method="local_mean",
+        )
+        documents = {
+            key: zarr.open_group(os.path.join(reference, key), mode="r").attrs.asdict()
+            for key in ["", *wells, *(f"{w}/{i}" for w in wells for i in range(FIELDS))]
+        }
+        levels = {
+            well: [(f, f.reshape(2, 64, 2, 64, 2).mean(axis=(2, 4)).round().astype("uint16")) for f in fields]
+            for well, fields in wells.items()
+        }
+        start = time.perf_counter()
+        root = zarr.open_group(path, mode="w")
+        root.attrs.update(documents[""])
+        for well, fields in levels.items():
+            well_group = root.require_group(well)
+            well_group.attrs.update(documents[well])
+            for i, pyramid in enumerate(fields):
+                field_group = well_group.require_group(str(i))
+                for level, data in enumerate(pyramid):
+                    field_group.create_array(str(level), data=np.asarray(data), chunks=data.shape)
+                field_group.attrs.update(documents[f"{well}/{i}"])
+        return time.perf_counter() - start
+    raise ValueError(f"unknown plate writer {writer!r}; choose from {PLATE_WRITERS}")
+
+
+def read_level0(reader: str, path: str) -> float:
+    """Read level 0 of the image at ``path`` with ``reader``; the seconds it took."""
+    import dask.array as da
+    import xarray as xr
+    import zarr
+
+    import xarray_omezarr  # noqa: F401  (the engine)
+
+    start = time.perf_counter()
+    if reader == "read-floor":
+        zarr.open_array(os.path.join(path, "0"), mode="r")[...]
+    elif reader == "read-floor-dask":
+        da.from_zarr(zarr.open_array(os.path.join(path, "0"), mode="r")).compute()
+    elif reader == "read-ours":
+        _ = xr.open_dataset(path, engine="omezarr")["bench"].values
+    elif reader == "read-ours-dask":
+        xr.open_dataset(path, engine="omezarr", chunks={})["bench"].compute()
+    else:
+        raise ValueError(f"unknown reader {reader!r}; choose from {READERS}")
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":  # a quick look: python benchmarks/cases.py
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as workdir:
+        for writer in PLATE_WRITERS:
+            seconds = write_plate(writer, os.path.join(workdir, writer))
+            print(json.dumps({"writer": writer, "seconds": round(seconds, 2)}))
