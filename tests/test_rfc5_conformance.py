@@ -40,7 +40,7 @@ def test_conformance_case(case: Path) -> None:
     spec = conformance(case)
     source, target = spec["source"], spec["target"]
     if spec["should_error"]:
-        with pytest.raises(TransformationError, match="unknown (source|target) system"):
+        with pytest.raises(TransformationError, match=r"unknown (source|target) system"):
             transform_points(case, source["coordinates"], source=source["name"], target=target["name"])
         return
     tolerances = {"rtol": spec["relative_tolerance"], "atol": spec["absolute_tolerance"]}
