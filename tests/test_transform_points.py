@@ -227,3 +227,12 @@ def test_a_malformed_transformation_names_the_file(tmp_path: Path) -> None:
         TransformationError, match=r"^zarr.json: unknown coordinate transformation type 'shear'"
     ):
         transform_points(path, [[1.0, 2.0]], source="world", target="world")
+
+
+def test_an_image_without_coordinate_systems_is_a_clear_error(tmp_path: Path) -> None:
+    from xarray_omezarr import writer
+
+    path = tmp_path / "image.ome.zarr"
+    writer.write_image(np.zeros((8, 8), "uint8"), str(path), scale_factors=(2,), method="local_mean")
+    with pytest.raises(TransformationError, match=r"no coordinateSystems \(OME-NGFF version '0.5'\)"):
+        transform_points(path, [[1.0, 2.0]], source="0", target="physical")

@@ -110,7 +110,7 @@ class _GraphReader:
         if isinstance(multiscales, list):
             for multiscale in multiscales:
                 if isinstance(multiscale, Mapping):
-                    self.add_multiscale(prefix, multiscale)
+                    self.add_multiscale(prefix, multiscale, ome.get("version"))
         if "coordinateSystems" in ome or "coordinateTransformations" in ome:
             self.add_scene(prefix, ome)  # systems and transformations at the top, as the spec's examples
         if isinstance(ome.get("scene"), Mapping):
@@ -128,8 +128,14 @@ class _GraphReader:
                 raise TransformationError(f"{_file(prefix)}: {error}") from None
             self.system(SystemRef(system.name, prefix), system)
 
-    def add_multiscale(self, prefix: str, multiscale: Mapping[str, Any]) -> None:
+    def add_multiscale(self, prefix: str, multiscale: Mapping[str, Any], version: Any) -> None:
         systems = multiscale.get("coordinateSystems")
+        if not systems:
+            raise TransformationError(
+                f"{_file(prefix)}: the multiscale image has no coordinateSystems (OME-NGFF version "
+                f"{version!r}); transform_points maps points between the coordinate systems of OME-NGFF "
+                "0.6 (RFC-5) images and scenes"
+            )
         self.add_systems(prefix, systems)
         first = parse_coordinate_system(systems[0]).name if isinstance(systems, list) and systems else None
         edges = []
