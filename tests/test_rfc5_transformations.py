@@ -27,6 +27,7 @@ from xarray_omezarr.geometry.rfc5 import (
     Transformation,
     TransformationGraph,
     Translation,
+    axis_aligned,
     parse_transformation,
     transformation_json,
 )
@@ -99,6 +100,46 @@ def test_map_axis_permutes_and_its_inverse_permutes_back(data: st.DataObject, nd
     for j, i in enumerate(order):
         assert np.array_equal(mapped[:, j], p[:, i])
     assert np.array_equal(t.inverse().apply(mapped), p)
+
+
+def aligned_steps(ndim: int) -> st.SearchStrategy[Transformation]:
+    diagonal = st.lists(st.tuples(factor, finite), min_size=ndim, max_size=ndim).map(
+        lambda v: Affine(
+            tuple(tuple([*(s if j == k else 0.0 for j in range(ndim)), t]) for k, (s, t) in enumerate(v))
+        )
+    )
+    leaf = st.one_of(scales(ndim), translations(ndim), diagonal, st.just(Identity()))
+    return st.lists(leaf, min_size=1, max_size=4).map(lambda ts: Sequence(tuple(ts)))
+
+
+@given(data=st.data(), ndim=st.integers(1, 4))
+def test_axis_aligned_transformations_are_one_linear_axis_each(data: st.DataObject, ndim: int) -> None:
+    t = data.draw(aligned_steps(ndim))
+    axes = axis_aligned(t, ndim)
+    assert axes is not None
+    index = np.arange(6.0)[:, None] * np.ones(ndim)
+    expected = t.apply(index)
+    for k, axis in enumerate(axes):
+        np.testing.assert_allclose(axis.values(6), expected[:, k], rtol=1e-9, atol=1e-9)
+
+
+def test_scale_then_translation_is_exactly_the_linear_axis() -> None:
+    t = Sequence((Scale((0.1625,)), Translation((-3.25,))))
+    (axis,) = axis_aligned(t, 1) or ()
+    assert np.array_equal(axis.values(100), t.apply(np.arange(100.0)[:, None])[:, 0])
+
+
+@pytest.mark.parametrize(
+    "t",
+    [
+        Rotation(((0.0, -1.0), (1.0, 0.0))),
+        MapAxis((1, 0)),
+        Affine(((1.0, 0.5, 0.0), (0.0, 1.0, 0.0))),
+        Displacements(path="f"),
+    ],
+)
+def test_other_transformations_are_not_axis_aligned(t: Transformation) -> None:
+    assert axis_aligned(t, 2) is None
 
 
 refs = st.one_of(

@@ -2,11 +2,13 @@
 
 :mod:`.transformations` and :mod:`.composite` hold the transformations (apply, inverse, dimension
 checks), :mod:`.parse` turns their JSON into them and back, :mod:`.graph` links coordinate systems
-by transformations and finds the chain between two of them.
+by transformations and finds the chain between two of them, :mod:`.aligned` tells axis-aligned
+transformations (exact 1-D coordinates) from the others.
 """
 
 from __future__ import annotations
 
+from .aligned import axis_aligned
 from .composite import (
     Bijection,
     ByDimension,
@@ -62,6 +64,7 @@ __all__ = [
     "TransformationGraph",
     "Translation",
     "as_points",
+    "axis_aligned",
     "coordinate_system_json",
     "parse_coordinate_system",
     "parse_system_ref",
