@@ -398,3 +398,51 @@ def test_malformed_transformations_are_refused(document: dict) -> None:
 def test_parameters_stored_by_path_need_the_store() -> None:
     with pytest.raises(TransformationError, match=r"stored in the array 'matrix', which was not read"):
         Affine(path="matrix").apply([[1.0, 2.0]])
+
+
+def test_inverse_of_is_the_inverse_and_round_trips() -> None:
+    affine = {"type": "affine", "affine": [[2, 0, 1], [0, 4, -1]]}
+    t = parse_transformation({"type": "inverseOf", "transformation": affine})
+    assert t.apply([[3.0, 7.0]]).tolist() == [[1.0, 2.0]]
+    assert t.inverse().apply([[1.0, 2.0]]).tolist() == [[3.0, 7.0]]
+    assert transformation_json(t) == {
+        "type": "inverseOf",
+        "transformation": transformation_json(parse_transformation(affine)),
+    }
+
+
+def test_project_axis_drops_and_creates_axes() -> None:
+    # 0.6rc0 examples/transformations/projectAxis2: (c, i, j) -> (z, y, x) with z = 0
+    t = parse_transformation({"type": "projectAxis", "createdOutputs": [0], "droppedInputs": [0]})
+    assert t.apply([[5.0, 1.0, 2.0]]).tolist() == [[0.0, 1.0, 2.0]]
+    assert not t.invertible
+
+
+def test_by_dimension_axes_may_be_named() -> None:
+    t = parse_transformation(
+        {
+            "type": "byDimension",
+            "input": "ij",
+            "output": "xy",
+            "transformations": [
+                {
+                    "transformation": {"type": "scale", "scale": [2.0]},
+                    "inputAxes": ["j"],
+                    "outputAxes": ["x"],
+                },
+                {
+                    "transformation": {"type": "translation", "translation": [1.0]},
+                    "inputAxes": ["i"],
+                    "outputAxes": ["y"],
+                },
+            ],
+        }
+    )
+    with pytest.raises(TransformationError, match="are names; they need the coordinate systems' axes"):
+        t.apply([[1.0, 2.0]])
+    graph = TransformationGraph()
+    graph.add_system(SystemRef("ij"), CoordinateSystem("ij", (CoordinateAxis("i"), CoordinateAxis("j"))))
+    graph.add_system(SystemRef("xy"), CoordinateSystem("xy", (CoordinateAxis("x"), CoordinateAxis("y"))))
+    graph.add_transformation(t)
+    assert graph.transform_points([[1.0, 2.0]], "ij", "xy").tolist() == [[4.0, 2.0]]
+    assert graph.transform_points([[4.0, 2.0]], "xy", "ij").tolist() == [[1.0, 2.0]]

@@ -236,3 +236,21 @@ def test_an_image_without_coordinate_systems_is_a_clear_error(tmp_path: Path) ->
     writer.write_image(np.zeros((8, 8), "uint8"), str(path), scale_factors=(2,), method="local_mean")
     with pytest.raises(TransformationError, match=r"no coordinateSystems \(OME-NGFF version '0.5'\)"):
         transform_points(path, [[1.0, 2.0]], source="0", target="physical")
+
+
+def test_systems_at_the_top_of_the_metadata_are_read(tmp_path: Path) -> None:
+    # the layout of the spec's examples/transformations documents
+    group = zarr.open_group(tmp_path / "doc.ome.zarr", mode="w")
+    group.attrs["ome"] = {
+        "version": "0.6",
+        "coordinateSystems": [{"name": "ji", "axes": YX}, {"name": "yx", "axes": YX}],
+        "coordinateTransformations": [
+            {
+                "type": "affine",
+                "affine": [[1, 2, 3], [4, 5, 6]],
+                "input": {"name": "ji"},
+                "output": {"name": "yx"},
+            }
+        ],
+    }
+    assert transform_points(group, [[1.0, 1.0]], source="ji", target="yx").tolist() == [[6.0, 15.0]]

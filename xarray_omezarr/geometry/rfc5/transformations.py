@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -105,7 +105,7 @@ class Transformation:
     input: SystemRef | None = None
     output: SystemRef | None = None
 
-    type_name = ""
+    type_name: ClassVar[str] = ""
 
     def describe(self) -> str:
         """How error messages name this transformation."""
