@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -446,3 +447,29 @@ def test_by_dimension_axes_may_be_named() -> None:
     graph.add_transformation(t)
     assert graph.transform_points([[1.0, 2.0]], "ij", "xy").tolist() == [[4.0, 2.0]]
     assert graph.transform_points([[4.0, 2.0]], "xy", "ij").tolist() == [[1.0, 2.0]]
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.data(), ndim=st.integers(1, 4), count=st.integers(1, 5))
+def test_a_chain_of_systems_maps_there_and_back(data: st.DataObject, ndim: int, count: int) -> None:
+    graph = TransformationGraph()
+    names = [f"s{i}" for i in range(count + 1)]
+    for name in names:
+        graph.add_system(
+            SystemRef(name), CoordinateSystem(name, tuple(CoordinateAxis(f"a{k}") for k in range(ndim)))
+        )
+    steps = []
+    for source, target in itertools.pairwise(names):
+        step = data.draw(invertibles(ndim))
+        steps.append(step)
+        if data.draw(st.booleans()):
+            graph.add_transformation(edge(step, source, target))
+        else:  # written the other way: the graph walks its inverse
+            graph.add_transformation(edge(step.inverse(), target, source))
+    graph.check_acyclic()
+    p = data.draw(points(ndim))
+    there = graph.transform_points(p, names[0], names[-1])
+    size = max(1.0, float(np.abs(there).max()), float(np.abs(p).max()))  # cancellation is relative to it
+    np.testing.assert_allclose(there, Sequence(tuple(steps)).apply(p), rtol=1e-7, atol=1e-9 * size)
+    back = graph.transform_points(there, names[-1], names[0])
+    np.testing.assert_allclose(back, p, rtol=1e-6, atol=1e-9 * size)

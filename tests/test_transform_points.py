@@ -254,3 +254,17 @@ def test_systems_at_the_top_of_the_metadata_are_read(tmp_path: Path) -> None:
         ],
     }
     assert transform_points(group, [[1.0, 1.0]], source="ji", target="yx").tolist() == [[6.0, 15.0]]
+
+
+def test_a_homogeneous_matrix_stored_in_an_array_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "image.ome.zarr"
+    group = zarr.open_group(path, mode="w")
+    stored = [{"type": "affine", "path": "m", "input": {"name": "intrinsic"}, "output": {"name": "physical"}}]
+    write_image(group, image_multiscale(stored))
+    group.create_array("m", data=np.array([[2.0, 0.0, 1.0], [0.0, 3.0, 0.0], [0.0, 0.0, 1.0]]))
+    assert transform_points(path, [[1.0, 1.0]], source="intrinsic", target="physical").tolist() == [
+        [3.0, 3.0]
+    ]
+    assert transform_points(path, [[3.0, 3.0]], source="physical", target="intrinsic").tolist() == [
+        [1.0, 1.0]
+    ]
