@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import accessor as _accessor  # noqa: F401  (registers .omezarr)
 from .api import pyramid, to_zarr, to_zarr_label, tree_to_zarr, write_plate
 from .config import get_options, set_options
+from .coordinate_systems import transform_points
 from .incremental import update_pyramid
 from .ngff import CurrentFormat, FormatV04, FormatV05, format_from_version
 from .scale import Methods
@@ -27,6 +28,7 @@ __all__ = [
     "set_options",
     "to_zarr",
     "to_zarr_label",
+    "transform_points",
     "tree_to_zarr",
     "update_pyramid",
     "write_plate",

@@ -24,6 +24,7 @@ __all__ = [
     "NoImageError",
     "OmeZarrError",
     "TargetExistsError",
+    "TransformationError",
 ]
 
 
@@ -49,3 +50,12 @@ class NoImageError(OmeZarrError, FileNotFoundError):
 
 class MalformedStoreError(OmeZarrError, ValueError):
     """A store whose OME metadata is inconsistent or points outside it; the message names the place."""
+
+
+class TransformationError(OmeZarrError, ValueError):
+    """An RFC-5 coordinate transformation or coordinate system that cannot be used as asked.
+
+    A malformed transformation, points whose dimensionality does not match, an inverse that does not
+    exist, a coordinate system that is not defined, no chain of transformations between two systems,
+    or a cycle among a scene's transformations. The message says which.
+    """
