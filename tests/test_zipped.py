@@ -48,7 +48,14 @@ def write_both(tmp_path: Path, **options: Any) -> tuple[Path, Path]:
     image = cells()
     directory, zipped = tmp_path / "image.ome.zarr", tmp_path / "image.ozx"
     for target in (directory, zipped):
-        xarray_omezarr.to_zarr(image, target, scale_factors=(2,), labels=labels_of(image), **options)
+        xarray_omezarr.to_zarr(
+            image,
+            target,
+            scale_factors=(2,),
+            labels=labels_of(image),
+            storage_options={"shards": "auto"},
+            **options,
+        )
     return directory, zipped
 
 
@@ -119,6 +126,17 @@ def test_entry_order_function() -> None:
         "0/c/1/0",
         "b/c/0",
     ]
+
+
+def test_arrays_are_sharded_by_default_unless_asked(tmp_path: Path) -> None:
+    xarray_omezarr.to_zarr(cells(), tmp_path / "default.ozx", scale_factors=(2,))
+    xarray_omezarr.to_zarr(
+        cells(), tmp_path / "plain.ozx", scale_factors=(2,), storage_options={"shards": None}
+    )
+    for name, sharded in (("default.ozx", True), ("plain.ozx", False)):
+        with zipfile.ZipFile(tmp_path / name) as archive:
+            codecs = json.loads(archive.read("0/zarr.json"))["codecs"]
+        assert (codecs[0]["name"] == "sharding_indexed") is sharded
 
 
 def test_the_same_image_gives_the_same_bytes(tmp_path: Path) -> None:

@@ -15,7 +15,23 @@ from ..errors import InvalidImageError
 from ..ngff import as_format
 from ..stores import split_storage_options, staged_ozx
 
-__all__ = ["write_zipped"]
+__all__ = ["sharded", "write_zipped"]
+
+
+def sharded(storage_options: Any) -> Any:
+    """``storage_options`` with ``shards="auto"`` unless they say otherwise: RFC-9 recommends sharding,
+    so that the zip's central directory lists a few shards rather than every chunk.
+
+    Examples
+    --------
+    >>> sharded(None), sharded({"chunks": (64, 64)}), sharded({"shards": None})
+    ({'shards': 'auto'}, {'chunks': (64, 64), 'shards': 'auto'}, {'shards': None})
+    """
+    if storage_options is None:
+        return {"shards": "auto"}
+    if isinstance(storage_options, Mapping) and "shards" not in storage_options:
+        return {**storage_options, "shards": "auto"}
+    return storage_options  # per-level options, or shards chosen by the caller
 
 
 def write_zipped(write: Callable[..., list[Any]], arguments: Mapping[str, Any]) -> list[Any]:
@@ -25,6 +41,7 @@ def write_zipped(write: Callable[..., list[Any]], arguments: Mapping[str, Any]) 
     RFC-9 zips a Zarr v3 hierarchy, so OME-NGFF 0.5; the zip is assembled once, from the final image,
     so appends, region writes and ``compute=False`` are refused before anything is written. For a URL
     target, filesystem keys in ``storage_options`` join ``filesystem_options``, as for directories.
+    Arrays are sharded by default (:func:`sharded`).
 
     Examples
     --------
@@ -53,7 +70,8 @@ def write_zipped(write: Callable[..., list[Any]], arguments: Mapping[str, Any]) 
     inner = dict(arguments)
     filesystem_options = dict(arguments.get("filesystem_options") or {})
     if "storage_options" in arguments:
-        inner["storage_options"], url_options = split_storage_options(target, arguments["storage_options"])
+        options, url_options = split_storage_options(target, arguments["storage_options"])
+        inner["storage_options"] = sharded(options)
         filesystem_options = {**url_options, **filesystem_options}
     with staged_ozx(target, arguments.get("mode"), filesystem_options) as staged:
         write(**{**inner, "store": staged, "mode": "w-", "filesystem_options": None})
