@@ -20,6 +20,7 @@ import dask.array
 import numpy as np
 import pytest
 import xarray as xr
+import zarr
 
 import xarray_omezarr
 from tests.support.builders import make_image, random_label, regular
@@ -290,6 +291,8 @@ def test_targets_that_are_no_file_are_refused(tmp_path: Path) -> None:
         xarray_omezarr.to_zarr(cells(), tmp_path / "missing" / "image.ozx")
     with pytest.raises(InvalidImageError, match="filesystem options"):
         xarray_omezarr.to_zarr(cells(), tmp_path / "image.ozx", filesystem_options={"anon": True})
+    with pytest.raises(InvalidImageError, match="not through a ZipStore"):
+        xarray_omezarr.to_zarr(cells(), zarr.storage.ZipStore(tmp_path / "store.ozx", mode="w"))
     assert os.listdir(tmp_path) == ["folder.ozx"]
 
 

@@ -92,6 +92,11 @@ def resolve_store(store: Any, filesystem_options: Mapping[str, Any] | None = Non
             f"{os.fspath(store)!r} is a zipped OME-Zarr (.ozx), which cannot be changed in place: write the "
             "whole image with to_zarr(..., mode='w'), or write a directory store and zip it"
         )
+    if isinstance(store, zarr.storage.ZipStore) and is_ozx(store.path):
+        raise InvalidImageError(
+            f"write a zipped OME-Zarr by its path ({os.fspath(store.path)!r}), not through a ZipStore: zarr "
+            "writes entries in any order, while RFC-9 puts the metadata first (nothing was written)"
+        )
     if is_url(store):
         try:
             return zarr.storage.FsspecStore.from_url(
