@@ -186,7 +186,7 @@ def test_a_tree_read_from_a_zip_writes_the_same_zip(tmp_path: Path) -> None:
 
 def test_dask_input_and_a_plate(tmp_path: Path) -> None:
     image = cells().chunk({"y": 16})
-    xarray_omezarr.to_zarr(image, tmp_path / "lazy.ozx", scale_factors=(2,))
+    image.omezarr.to_zarr(tmp_path / "lazy.ozx", scale_factors=(2,))  # the accessor forwards the same
     xr.testing.assert_equal(xr.open_dataset(tmp_path / "lazy.ozx")["image"].load(), image.load())
     field = make_image({"y": 16, "x": 16}, seed=2, name="plate")
     plate = xr.concat([field.expand_dims(row=["A"], column=["1"], field=[0])], "field")
