@@ -21,7 +21,7 @@ from .ngff import Format, as_format
 from .read import read_multiscale
 from .scale import Methods, get_method
 from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry
-from .stores import StoreLike, WriteMode, resolve_target
+from .stores import StoreLike, WriteMode, is_ozx, resolve_target
 from .write import engine
 from .write.groups import check_format, open_existing_group, probable_format
 from .write.labels import LabelPlan, plan_label, plan_labels
@@ -29,6 +29,7 @@ from .write.options import StorageOptions
 from .write.plan import plan_image, planned_factors
 from .write.plates import PLATE_DIMS, FieldLike, plan_plate
 from .write.trees import plan_tree, tree_version
+from .write.zipped import write_zipped
 
 __all__ = [
     "dataset_labels",
@@ -120,7 +121,9 @@ def to_zarr(
         as the ``omezarr`` engine reads them, are written as label images unless ``labels`` is given).
     store
         A path, a URL (``s3://bucket/image.ome.zarr``, any fsspec protocol), a zarr store or group, or an
-        obstore store.
+        obstore store. A path or URL ending in ``.ozx`` is written as one zipped OME-Zarr file (RFC-9,
+        0.5 only), assembled once the image is complete (see
+        :func:`xarray_omezarr.write.zipped.write_zipped`).
     scale_factors
         Cumulative factors per level (ints for y/x, dicts per axis name), ``()`` for no pyramid, ``"auto"``
         for levels until the smallest fits in one chunk.
@@ -169,6 +172,9 @@ def to_zarr(
     >>> to_zarr(da, zarr.storage.MemoryStore(), scale_factors=(2,))
     []
     """
+    if is_ozx(store):
+        arguments = dict(locals())  # the parameters: nothing else is defined yet
+        return write_zipped(to_zarr, arguments)
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
     store, storage_options = resolve_target(store, storage_options, filesystem_options)
     mode = mode or ("a" if append_dim is not None else "r+" if region is not None else "w-")
@@ -279,6 +285,11 @@ def tree_to_zarr(
     >>> zarr.open_group(copy).attrs.asdict() == zarr.open_group(source).attrs.asdict()
     True
     """
+    if is_ozx(store):
+        arguments = dict(locals())  # the parameters: nothing else is defined yet
+        version = version or tree_version(tree)
+        arguments["version"] = version if version in ("0.4", "0.5") else "0.5"
+        return write_zipped(tree_to_zarr, arguments)
     store, _ = resolve_target(store, None, filesystem_options)
     read_version = tree_version(tree)
     if version is None:

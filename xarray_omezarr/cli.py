@@ -196,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
         "show what a store holds: levels, storage, coordinates, channels, labels, plate",
         "xarray-omezarr info cells.ome.zarr --json",
     )
-    info.add_argument("path", help="a local path or URL (s3://...)")
+    info.add_argument("path", help="a local path or URL (s3://...), a store or a .ozx file")
     info.add_argument("--json", action="store_true", help="print JSON for machines")
     info.set_defaults(run=_info)
 
@@ -205,7 +205,7 @@ def _parser() -> argparse.ArgumentParser:
         "check a store against the spec's schemas and the rules no schema can check",
         "xarray-omezarr validate cells.ome.zarr",
     )
-    validate.add_argument("path", help="a local path or URL (s3://...)")
+    validate.add_argument("path", help="a local path or URL (s3://...), a store or a .ozx file")
     validate.set_defaults(run=_validate)
 
     convert = command(
@@ -214,7 +214,9 @@ def _parser() -> argparse.ArgumentParser:
         "xarray-omezarr convert cells.ome.tif cells.ome.zarr --scale-factors 2 4 --method local_mean",
     )
     convert.add_argument("input", help="a .tif/.ome.tif file, or a file or folder xarray opens")
-    convert.add_argument("output", help="where to write, e.g. out.ome.zarr")
+    convert.add_argument(
+        "output", help="where to write, e.g. out.ome.zarr, or out.ozx for one zipped file (RFC-9, 0.5)"
+    )
     convert.add_argument(
         "--scale-factors",
         nargs="+",

@@ -15,7 +15,7 @@ import zarr
 from xarray.backends import BackendEntrypoint
 
 from ..read import group_ome, is_ome_zarr_attrs, is_ome_zarr_path
-from ..stores import open_readonly_group
+from ..stores import is_ozx, open_readonly_group
 from .assemble import add_labels, group_nodes, level_dataset, open_image, plate_dataset, well_dataset
 
 __all__ = ["OmeZarrBackendEntrypoint"]
@@ -28,7 +28,7 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
     as a child node named after its dataset path.
     """
 
-    description = "Open OME-Zarr (OME-NGFF 0.1-0.5) images with physical coordinates"
+    description = "Open OME-Zarr (OME-NGFF 0.1-0.5) images and .ozx files with physical coordinates"
     supports_groups = True  # so that xr.open_datatree finds this engine without engine=
     url = "https://github.com/xarray-omezarr/xarray-omezarr"
     open_dataset_parameters = (
@@ -41,12 +41,15 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
     )
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
-        """Claim local OME-Zarr groups only, so plain zarr stores still go to xarray's zarr engine."""
+        """Claim local OME-Zarr groups, and zipped OME-Zarr (``.ozx``, RFC-9) files and URLs by their
+        extension, so plain zarr stores still go to xarray's zarr engine."""
         if isinstance(filename_or_obj, zarr.Group):
             return is_ome_zarr_attrs(dict(filename_or_obj.attrs))
         if not isinstance(filename_or_obj, str | os.PathLike):
             return False
         path = os.fspath(filename_or_obj)
+        if is_ozx(path):
+            return "://" in path or os.path.isfile(path)
         return "://" not in path and os.path.isdir(path) and is_ome_zarr_path(path)
 
     def open_dataset(  # type: ignore[override]
