@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import accessor as _accessor  # noqa: F401  (registers .omezarr)
 from .api import pyramid, to_zarr, to_zarr_label, tree_to_zarr, write_plate
 from .incremental import update_pyramid
-from .ngff import CurrentFormat, FormatV04, FormatV05, format_from_version
+from .ngff import CurrentFormat, FormatV04, FormatV05, FormatV06, format_from_version
 from .scale import Methods
 from .version import __version__
 
@@ -18,6 +18,7 @@ __all__ = [
     "CurrentFormat",
     "FormatV04",
     "FormatV05",
+    "FormatV06",
     "Methods",
     "__version__",
     "format_from_version",

@@ -24,6 +24,7 @@ __all__ = [
     "NoImageError",
     "OmeZarrError",
     "TargetExistsError",
+    "UnsupportedTransformError",
 ]
 
 
@@ -49,3 +50,7 @@ class NoImageError(OmeZarrError, FileNotFoundError):
 
 class MalformedStoreError(OmeZarrError, ValueError):
     """A store whose OME metadata is inconsistent or points outside it; the message names the place."""
+
+
+class UnsupportedTransformError(OmeZarrError, NotImplementedError):
+    """A store whose coordinate transformations are valid OME-NGFF but not read yet (affine, rotation...)."""

@@ -17,8 +17,8 @@ import zarr
 
 from .errors import MalformedStoreError
 from .model import LabelImage, Multiscale, Plate, Well, WellField
-from .ngff import ome_attributes, version_of
-from .ngff.multiscale import dataset_paths, multiscale_from_json, safe_relative_path
+from .ngff import multiscale_from_json, ome_attributes, version_of
+from .ngff.multiscale import dataset_paths, safe_relative_path
 
 __all__ = [
     "child_group",

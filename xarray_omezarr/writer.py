@@ -119,7 +119,7 @@ def write_multiscale(
     group
         A zarr group, or a path or store where one is created.
     fmt
-        Format object or version string (``"0.4"``, ``"0.5"``); 0.5 by default.
+        Format object or version string (``"0.4"``, ``"0.5"``, ``"0.6"``); 0.5 by default.
     axes
         Axis names or dicts; taken from the dims when the levels are DataArrays.
     coordinate_transformations
