@@ -8,7 +8,8 @@ This package writes one coordinate system, named after the image, and per level 
 
 Reading accepts the tags ``0.6``, ``0.6rc<N>`` and ``0.6.dev<N>``, ``input``/``output`` as objects
 (``{"name": ...}``/``{"path": ...}``) or as the plain strings of earlier drafts, and multiscale-level
-transformations that lead from the datasets' system to the first (physical) one. Only axis-aligned
+transformations that lead from the datasets' system to the first (physical) one (forwards, or inverted
+where only the reverse is listed). Only axis-aligned
 transformations (identity, scale, translation and sequences of them) become 1-D coordinates here;
 any other type raises :class:`~xarray_omezarr.errors.UnsupportedTransformError`.
 """
@@ -16,6 +17,7 @@ any other type raises :class:`~xarray_omezarr.errors.UnsupportedTransformError`.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -242,36 +244,56 @@ def _dataset_transform(dataset: Mapping[str, Any], path: str) -> tuple[Any, str]
     return transform, _reference(transform["output"], f"dataset {path!r} output")
 
 
-def _outer(multiscale: Mapping[str, Any], start: str, target: str, ndim: int) -> list[LinearAxis]:
-    """The multiscale-level transformations that lead from ``start`` to ``target``, composed."""
+def _ends(transform: Any) -> tuple[str | None, str | None]:
+    """The systems a multiscale-level transformation leads from and to (``None`` where not named)."""
+    if not isinstance(transform, Mapping):
+        return None, None
+    ends = []
+    for key in ("input", "output"):
+        try:
+            ends.append(_reference(transform.get(key), key))
+        except MalformedStoreError:
+            ends.append(None)
+    return ends[0], ends[1]
+
+
+def _inverse(axis: LinearAxis) -> LinearAxis:
+    return LinearAxis(1.0 / axis.scale, -axis.translation / axis.scale)
+
+
+def _outer(multiscale: Mapping[str, Any], start: str, target: str, ndim: int) -> tuple[list[LinearAxis], str]:
+    """The multiscale-level transformations from ``start`` to ``target`` composed, and the system reached.
+
+    Each step is taken forwards, or backwards (inverted) where only the reverse transformation is
+    listed. Without any path to ``target`` the image stays in ``start``, the datasets' own system.
+    """
     geometry = [LinearAxis() for _ in range(ndim)]
     transforms = multiscale.get("coordinateTransformations") or []
     if not isinstance(transforms, list):
         raise MalformedStoreError("the multiscale's 'coordinateTransformations' must be a list")
     current, seen = start, {start}
     while current != target:
-        step = next(
-            (
-                t
-                for t in transforms
-                if isinstance(t, Mapping)
-                and "input" in t
-                and _reference(t["input"], "the multiscale's transformation input") == current
-            ),
-            None,
-        )
+        forward = next((t for t in transforms if _ends(t)[0] == current and _ends(t)[1] not in seen), None)
+        backward = next((t for t in transforms if _ends(t)[1] == current and _ends(t)[0] not in seen), None)
+        step = forward if forward is not None else backward
         if step is None:
-            raise MalformedStoreError(
-                f"no multiscale transformation leads from coordinate system {current!r} to {target!r}"
+            warnings.warn(
+                f"no multiscale transformation leads from coordinate system {start!r} to {target!r}; "
+                f"the coordinates are those of {start!r}",
+                UserWarning,
+                stacklevel=2,
             )
+            return [LinearAxis() for _ in range(ndim)], start
         where = f"the multiscale's transformation from {current!r}"
         inner = _linear(step, ndim, where)
+        if step is not forward:
+            inner = [_inverse(i) for i in inner]
         geometry = [g.then(i) for g, i in zip(geometry, inner, strict=True)]
-        current = _reference(step.get("output"), f"{where} output")
-        if current in seen:
-            raise MalformedStoreError(f"the multiscale's transformations loop through {current!r}")
+        reached = _ends(step)[1] if step is forward else _ends(step)[0]
+        assert reached is not None
+        current = reached
         seen.add(current)
-    return geometry
+    return geometry, current
 
 
 def multiscale_from_json(
@@ -316,11 +338,11 @@ def multiscale_from_json(
         inner = _linear(transform, ndim, f"dataset {path!r}")
         levels.append((path, tuple(shape), inner, chunks, shards))
     assert source is not None
-    outer = _outer(multiscale, source, target, ndim)
-    axes = systems[target]
+    outer, reached = _outer(multiscale, source, target, ndim)
+    axes = systems[reached]
     if len(axes) != ndim:
         raise MalformedStoreError(
-            f"coordinate system {target!r} has {len(axes)} axes but the arrays have {ndim} dimensions"
+            f"coordinate system {reached!r} has {len(axes)} axes but the arrays have {ndim} dimensions"
         )
     name = multiscale.get("name")
     omero = ome.get("omero")
