@@ -87,7 +87,7 @@ def written(tmp_path: Path) -> tuple[xr.DataArray, Path]:
 
 
 def test_written_store_is_0_6(written: tuple[xr.DataArray, Path]) -> None:
-    image, path = written
+    _, path = written
     validate_store(path, strict_labels=True)
     ome = ome_metadata(path)
     assert ome["version"] == "0.6"

@@ -45,6 +45,7 @@ from referencing.jsonschema import DRAFT202012
 
 __all__ = [
     "StoreNode",
+    "has_ome_zarr_models_v06",
     "layout_problems",
     "metadata_problems",
     "ngff_dir",
@@ -53,7 +54,6 @@ __all__ = [
     "schema_problems",
     "schema_validator",
     "schema_version",
-    "has_ome_zarr_models_v06",
     "store_nodes",
     "validate_metadata",
     "validate_store",
