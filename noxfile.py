@@ -65,4 +65,6 @@ def ngff06(session: nox.Session) -> None:
     session.install("-e", ".[test]", "ome-zarr-models==1.8.*", "ome-zarr==0.21.*")
     session.run("python", "-m", "pytest", "-m", "ngff06_interop", "tests", *session.posargs)
     # the 0.6 writer and reader, and the validators with ome-zarr-models' 0.6 models
-    session.run("python", "-m", "pytest", "tests/test_ngff06.py", "tests/test_validators.py", *session.posargs)
+    session.run(
+        "python", "-m", "pytest", "tests/test_ngff06.py", "tests/test_validators.py", *session.posargs
+    )

@@ -248,7 +248,7 @@ def _ends(transform: Any) -> tuple[str | None, str | None]:
     """The systems a multiscale-level transformation leads from and to (``None`` where not named)."""
     if not isinstance(transform, Mapping):
         return None, None
-    ends = []
+    ends: list[str | None] = []
     for key in ("input", "output"):
         try:
             ends.append(_reference(transform.get(key), key))
