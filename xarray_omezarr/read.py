@@ -1,4 +1,4 @@
-"""Read an OME-Zarr store (OME-NGFF 0.1 to 0.5) into :mod:`xarray_omezarr.model`: the writer's mirror.
+"""Read an OME-Zarr store (OME-NGFF 0.1 to 0.6) into :mod:`xarray_omezarr.model`: the writer's mirror.
 
 The functions here open groups and arrays; everything they learn goes through the pure parsers of
 :mod:`.ngff`, so a store read back gives the same model the planner produced for it. A malformed
