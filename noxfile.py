@@ -8,6 +8,11 @@ newer ones (ome-zarr 0.21, ome-zarr-models 1.8 and zarr 3.4 at the time of writi
 stops installing on one of these versions, drop that version from ``PYTHONS`` for the tests session
 and say why here; never make the tests that need it skip, since a skipped test hides what it was
 meant to check.
+
+The exception is ``nox -s ngff06`` (Python 3.12): OME-NGFF 0.6 against ome-zarr-models 1.8 and
+ome-zarr-py 0.21, the first releases with 0.6, which install only on Python 3.12+. Its tests (marker
+``ngff06_interop``) skip on 3.11, where the project's pinned peers have no 0.6; the 3.12 and 3.13 runs of
+``tests`` get the same releases and run them too.
 """
 
 from __future__ import annotations
@@ -52,3 +57,14 @@ def docs(session: nox.Session) -> None:
     """The documentation site, warnings as errors, its notebooks executed: docs/_build/html/index.html."""
     session.install("-e", ".[docs]")
     session.run("python", "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python="3.12")
+def ngff06(session: nox.Session) -> None:
+    """OME-NGFF 0.6 against ome-zarr-models 1.8 and ome-zarr-py 0.21 (both need Python 3.12+)."""
+    session.install("-e", ".[test]", "ome-zarr-models==1.8.*", "ome-zarr==0.21.*")
+    session.run("python", "-m", "pytest", "-m", "ngff06_interop", "tests", *session.posargs)
+    # the 0.6 writer and reader, and the validators with ome-zarr-models' 0.6 models
+    session.run(
+        "python", "-m", "pytest", "tests/test_ngff06.py", "tests/test_validators.py", *session.posargs
+    )

@@ -93,11 +93,11 @@ BAD_WRITES: dict[str, tuple[Callable[[], xr.DataArray], dict[str, Any], Raises, 
         ValueError,
         r"version '0\.3' cannot be written",
     ),
-    "version-0.6": (
+    "version-0.7": (  # 0.6 is written since it was released; a version that is not is refused
         lambda: make_image(),
-        {"version": "0.6"},
+        {"version": "0.7"},
         ValueError,
-        r"version '0\.6' cannot be written",
+        r"version '0\.7' cannot be written",
     ),
     "shrink-below-one-pixel": (
         lambda: make_image(shape=(16, 40)),
@@ -231,9 +231,9 @@ def test_bad_write_over_existing_store_with_mode_w_changes_nothing(tmp_path: Pat
     ("call", "error", "pattern"),
     [
         (
-            lambda t: writer.write_image(np.ones((16, 16), "uint8"), t, fmt="0.6"),
+            lambda t: writer.write_image(np.ones((16, 16), "uint8"), t, fmt="0.7"),
             ValueError,
-            r"version '0\.6' cannot be written",
+            r"version '0\.7' cannot be written",
         ),
         (
             lambda t: writer.write_image(np.ones((4, 16, 16), "uint8"), t),
@@ -277,7 +277,7 @@ def test_bad_write_over_existing_store_with_mode_w_changes_nothing(tmp_path: Pat
         ),
     ],
     ids=[
-        "fmt-0.6",
+        "fmt-0.7",
         "3d-without-axes",
         "one-space-axis",
         "unknown-method",

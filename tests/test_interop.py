@@ -4,6 +4,8 @@
    (levels, shapes, transforms, channel names, data) in ome-zarr-py and ngff-zarr.
 2. Stores written by ome-zarr-py and ngff-zarr open with ``engine="omezarr"``: each level's data is the
    peer's array and each coordinate is ``translation + scale * arange(n)`` from the peer's own metadata.
+3. The same both ways with ngff-zarr for OME-NGFF 0.6 (ome-zarr-py 0.21, the first to write 0.6, needs
+   Python 3.12: ``tests/test_ngff06_interop.py``).
 """
 
 from __future__ import annotations
@@ -373,3 +375,94 @@ def test_engine_reads_ngff_zarr_store(tmp_path: Path, case: str, version: str) -
         assert list(ds["c"].values) == channel_names
     elif "c" in dims:
         assert "c" not in ds.coords  # no omero labels: no channel coordinate is invented
+
+
+# --- OME-NGFF 0.6 with ngff-zarr (ome-zarr-py 0.21 and ome-zarr-models 1.8: test_ngff06_interop.py) ---------
+
+
+def level_geometry_06(multiscale: dict[str, Any], level: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scale and translation of a 0.6 level: its one transformation (a scale, or a scale and a translation)."""
+    (transform,) = multiscale["datasets"][level]["coordinateTransformations"]
+    steps = transform["transformations"] if transform["type"] == "sequence" else [transform]
+    ndim = len(multiscale["coordinateSystems"][0]["axes"])
+    scale, translation = np.ones(ndim), np.zeros(ndim)
+    for step in steps:
+        if step["type"] == "scale":
+            scale = scale * np.asarray(step["scale"], dtype=np.float64)
+            translation = translation * np.asarray(step["scale"], dtype=np.float64)
+        elif step["type"] == "translation":
+            translation = translation + np.asarray(step["translation"], dtype=np.float64)
+        else:
+            assert step["type"] == "identity", step
+    assert "coordinateTransformations" not in multiscale  # neither writer adds multiscale-level ones
+    return scale, translation
+
+
+def assert_coordinates_match_06_metadata(ds: xr.Dataset, multiscale: dict[str, Any], level: int) -> None:
+    scale, translation = level_geometry_06(multiscale, level)
+    for index, axis in enumerate(multiscale["coordinateSystems"][0]["axes"]):
+        if axis.get("type") == "channel":
+            continue
+        name = axis["name"]
+        expected = translation[index] + scale[index] * np.arange(ds.sizes[name], dtype=np.float64)
+        np.testing.assert_allclose(ds[name].values, expected, rtol=1e-12, atol=1e-12 * abs(scale[index]))
+        if axis.get("unit"):
+            assert ds[name].attrs.get("units") == axis["unit"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_ngff_zarr_reads_our_0_6_store(tmp_path: Path, case: str) -> None:
+    spec = CASES[case]
+    da = make_image(spec["dims"], spec["shape"], coords=spec["coords"], seed=len(case))
+    path = tmp_path / f"{case}.ome.zarr"
+    da.omezarr.to_zarr(path, scale_factors=spec["scale_factors"], method=spec["method"], version="0.6")
+    validate_store(path)
+    multiscale = ome_metadata(path)["multiscales"][0]
+    assert ome_metadata(path)["version"] == "0.6"
+    peer = ngff_zarr.from_ngff_zarr(str(path))
+    assert len(peer.images) == len(multiscale["datasets"]) == len(spec["scale_factors"]) + 1
+    for level, image in enumerate(peer.images):
+        ds = xr.open_dataset(path, engine="omezarr", level=level)
+        assert_coordinates_match_06_metadata(ds, multiscale, level)
+        variable = ds["img"]
+        assert tuple(image.dims) == variable.dims
+        scale, translation = level_geometry_06(multiscale, level)
+        for index, name in enumerate(variable.dims):
+            assert image.scale[name] == pytest.approx(scale[index], rel=1e-12), (level, name)
+            assert image.translation[name] == pytest.approx(translation[index], rel=1e-12, abs=1e-12)
+            if name != "c" and ds.sizes[name] > 1:
+                assert image.translation[name] == pytest.approx(float(ds[name][0]), rel=1e-12, abs=1e-12)
+                assert image.scale[name] == pytest.approx(float(ds[name][1] - ds[name][0]), rel=1e-9)
+        np.testing.assert_array_equal(np.asarray(image.data), variable.values)
+    np.testing.assert_array_equal(np.asarray(peer.images[0].data), da.transpose(*spec_dims(da)).values)
+
+
+@pytest.mark.parametrize("case", sorted(NGFF_ZARR_CASES))
+def test_engine_reads_ngff_zarr_0_6_store(tmp_path: Path, case: str) -> None:
+    dims, shape, scale, translation, channel_names = NGFF_ZARR_CASES[case]
+    data = np.random.default_rng(11).integers(0, 4000, size=shape, dtype=np.uint16)
+    units = {d: "micrometer" for d in dims if d in ("z", "y", "x")}
+    image = ngff_zarr.to_ngff_image(
+        data, dims=dims, scale=scale, translation=translation, axes_units=units, channel_names=channel_names
+    )
+    multiscales = ngff_zarr.to_multiscales(
+        image, scale_factors=[2, 4], method=ngff_zarr.Methods.ITKWASM_BIN_SHRINK
+    )
+    path = tmp_path / "peer.ome.zarr"
+    ngff_zarr.to_ngff_zarr(str(path), multiscales, version="0.6")
+    ome = ome_metadata(path)
+    assert ome["version"] == "0.6"
+    multiscale = ome["multiscales"][0]
+    arrays = peer_arrays(path)
+    for level, (peer_image, array) in enumerate(zip(multiscales.images, arrays, strict=True)):
+        ds = xr.open_dataset(path, engine="omezarr", level=level)
+        variable = next(iter(ds.data_vars.values()))
+        assert variable.dims == dims
+        np.testing.assert_array_equal(variable.values, array)
+        assert_coordinates_match_06_metadata(ds, multiscale, level)
+        for name in dims:  # at the peer's own scale and translation of each level
+            if name != "c":
+                expected = peer_image.translation[name] + peer_image.scale[name] * np.arange(ds.sizes[name])
+                np.testing.assert_allclose(ds[name].values, expected, rtol=1e-12, atol=1e-12)
+    tree = xr.open_datatree(path, engine="omezarr")
+    assert len([node for node in tree.subtree if node.has_data]) == len(arrays)

@@ -21,6 +21,7 @@ from xarray_omezarr.scale import Methods, get_method
 from xarray_omezarr.scale.levels import pyramid_factors
 from xarray_omezarr.testing import (
     VERSIONS,
+    WRITABLE_VERSIONS,
     images,
     labels,
     methods,
@@ -123,6 +124,7 @@ def test_plates_have_row_column_wells_of_like_fields(wells, data):
 
 def test_versions_and_methods():
     assert VERSIONS == ("0.4", "0.5")
+    assert WRITABLE_VERSIONS == ("0.4", "0.5", "0.6")
     seen_versions, seen_methods = set(), set()
 
     @settings(max_examples=60, deadline=None)
@@ -133,5 +135,5 @@ def test_versions_and_methods():
         assert label_method in ("mode", "nearest")
 
     collect()
-    assert seen_versions == set(VERSIONS)
+    assert seen_versions == set(WRITABLE_VERSIONS)
     assert seen_methods <= set(Methods) and len(seen_methods) > 3

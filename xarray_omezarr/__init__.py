@@ -12,7 +12,7 @@ from .api import pyramid, to_zarr, to_zarr_label, tree_to_zarr, write_plate
 from .config import get_options, set_options
 from .coordinate_systems import transform_points
 from .incremental import update_pyramid
-from .ngff import CurrentFormat, FormatV04, FormatV05, format_from_version
+from .ngff import CurrentFormat, FormatV04, FormatV05, FormatV06, format_from_version
 from .scale import Methods
 from .version import __version__
 
@@ -20,6 +20,7 @@ __all__ = [
     "CurrentFormat",
     "FormatV04",
     "FormatV05",
+    "FormatV06",
     "Methods",
     "__version__",
     "format_from_version",

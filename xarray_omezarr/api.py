@@ -17,7 +17,7 @@ import zarr
 from .describe import DEFAULT_NAME, describe_image
 from .errors import InvalidImageError
 from .incremental import append_to_zarr, open_image_to_extend, refuse_mode, write_region
-from .ngff import Format, as_format
+from .ngff import Format, as_format, writable_tag
 from .read import read_multiscale
 from .scale import Methods, get_method
 from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry
@@ -130,7 +130,7 @@ def to_zarr(
     method
         Downsampling method (see :class:`~xarray_omezarr.scale.Methods`).
     version
-        ``"0.5"`` (Zarr v3, default) or ``"0.4"`` (Zarr v2).
+        ``"0.5"`` (Zarr v3, default), ``"0.4"`` (Zarr v2) or ``"0.6"`` (Zarr v3, coordinate systems).
     mode
         ``"w-"`` (the default) refuses an existing target, ``"w"`` replaces it, ``"a"`` (the default with
         ``append_dim``) appends to the image there, or writes it where there is none yet.
@@ -271,7 +271,7 @@ def tree_to_zarr(
     store
         Where to write, as for :func:`to_zarr`.
     version
-        ``"0.4"`` or ``"0.5"``; by default the version the tree was read from (0.5 for older ones).
+        ``"0.4"``, ``"0.5"`` or ``"0.6"``; by default the version the tree was read from (0.5 for older ones).
     mode, compute, progress, filesystem_options
         As for :func:`to_zarr`.
 
@@ -293,7 +293,7 @@ def tree_to_zarr(
     store, _ = resolve_target(store, None, filesystem_options)
     read_version = tree_version(tree)
     if version is None:
-        version = read_version if read_version in ("0.4", "0.5") else "0.5"
+        version = writable_tag(read_version) or "0.5"
     fmt = probable_format(store, version)
     image, labels = plan_tree(tree, fmt)
     written = engine.write_image(image, store, mode=mode, compute=compute, progress=progress)

@@ -229,7 +229,7 @@ def _parser() -> argparse.ArgumentParser:
         help="downsampling method (default resize; local_mean, nearest, gaussian...)",
     )
     convert.add_argument(
-        "--version", default="0.5", choices=["0.4", "0.5"], help="OME-NGFF version (default 0.5)"
+        "--version", default="0.5", choices=["0.4", "0.5", "0.6"], help="OME-NGFF version (default 0.5)"
     )
     convert.add_argument(
         "--chunks", nargs="+", type=int, metavar="N", help="chunk shape of every level (default: a few MiB)"
@@ -248,7 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("path", help="where to write, e.g. out.ome.zarr")
     demo.add_argument(
-        "--version", default="0.5", choices=["0.4", "0.5"], help="OME-NGFF version (default 0.5)"
+        "--version", default="0.5", choices=["0.4", "0.5", "0.6"], help="OME-NGFF version (default 0.5)"
     )
     demo.add_argument("--overwrite", action="store_true", help="replace an existing store at PATH")
     demo.set_defaults(run=_demo)

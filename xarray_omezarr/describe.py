@@ -19,8 +19,7 @@ from .geometry.axes import AxesLike, Axis, axes_from_dims, parse_axes, spec_orde
 from .geometry.transforms import LinearAxis, linear_axis_from_coordinate
 from .geometry.units import normalize_unit
 from .model import Level, Multiscale
-from .ngff import ome_attributes
-from .ngff.multiscale import level0_geometry
+from .ngff import level0_geometry, ome_attributes
 from .ngff.omero import default_omero
 
 __all__ = ["DEFAULT_NAME", "Described", "describe_image", "is_dataarray"]

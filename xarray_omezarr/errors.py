@@ -25,6 +25,7 @@ __all__ = [
     "OmeZarrError",
     "TargetExistsError",
     "TransformationError",
+    "UnsupportedTransformError",
 ]
 
 
@@ -59,3 +60,7 @@ class TransformationError(OmeZarrError, ValueError):
     exist, a coordinate system that is not defined, no chain of transformations between two systems,
     or a cycle among a scene's transformations. The message says which.
     """
+
+
+class UnsupportedTransformError(OmeZarrError, NotImplementedError):
+    """A store whose coordinate transformations are valid OME-NGFF but not read yet (affine, rotation...)."""

@@ -1,4 +1,4 @@
-"""Read an OME-Zarr store (OME-NGFF 0.1 to 0.5) into :mod:`xarray_omezarr.model`: the writer's mirror.
+"""Read an OME-Zarr store (OME-NGFF 0.1 to 0.6) into :mod:`xarray_omezarr.model`: the writer's mirror.
 
 The functions here open groups and arrays; everything they learn goes through the pure parsers of
 :mod:`.ngff`, so a store read back gives the same model the planner produced for it. A malformed
@@ -17,8 +17,8 @@ import zarr
 
 from .errors import MalformedStoreError
 from .model import LabelImage, Multiscale, Plate, Well, WellField
-from .ngff import ome_attributes, version_of
-from .ngff.multiscale import dataset_paths, multiscale_from_json, safe_relative_path
+from .ngff import multiscale_from_json, ome_attributes, version_of
+from .ngff.multiscale import dataset_paths, safe_relative_path
 
 __all__ = [
     "child_group",

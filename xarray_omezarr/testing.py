@@ -30,6 +30,7 @@ from .scale import Methods, get_method
 __all__ = [
     "DIM_LAYOUTS",
     "VERSIONS",
+    "WRITABLE_VERSIONS",
     "images",
     "labels",
     "methods",
@@ -50,7 +51,9 @@ DIM_LAYOUTS: tuple[tuple[str, ...], ...] = (
     ("x", "y", "c"),  # not in the spec's order: the writer transposes
 )
 VERSIONS: tuple[str, ...] = ("0.4", "0.5")
-"""The OME-NGFF versions the writer writes: 0.4 (Zarr v2) and 0.5 (Zarr v3)."""
+"""The OME-NGFF versions the parametrized tests cover: 0.4 (Zarr v2) and 0.5 (Zarr v3)."""
+WRITABLE_VERSIONS: tuple[str, ...] = (*VERSIONS, "0.6")
+"""Every OME-NGFF version the writer writes: 0.4, 0.5 and 0.6 (Zarr v3, coordinate systems)."""
 _UNITS = {"space": ["micrometer", "um", "nanometer", "µm", None], "time": ["second", "ms", None]}
 _DTYPES = ("uint8", "uint16", "int16", "int32", "float32", "float64")
 _LABEL_DTYPES = ("uint8", "uint16", "uint32", "int32", "int64")
@@ -149,7 +152,7 @@ def versions() -> st.SearchStrategy[str]:
     Returns
     -------
     SearchStrategy[str]
-        ``"0.4"`` (Zarr v2) or ``"0.5"`` (Zarr v3), see :data:`VERSIONS`.
+        ``"0.4"`` (Zarr v2), ``"0.5"`` or ``"0.6"`` (Zarr v3), see :data:`WRITABLE_VERSIONS`.
 
     Examples
     --------
@@ -157,10 +160,10 @@ def versions() -> st.SearchStrategy[str]:
     >>> @settings(max_examples=5)
     ... @given(versions())
     ... def check(version):
-    ...     assert version in ("0.4", "0.5")
+    ...     assert version in ("0.4", "0.5", "0.6")
     >>> check()
     """
-    return st.sampled_from(VERSIONS)
+    return st.sampled_from(WRITABLE_VERSIONS)
 
 
 def methods(among: Iterable[Methods | str] | None = None) -> st.SearchStrategy[Methods]:
@@ -287,11 +290,11 @@ def storage_options(
     levels: int | None = None,
     max_chunks_per_axis: int = 4,
 ) -> dict[str, Any] | list[dict[str, Any]]:
-    """``storage_options`` for writing ``image``: chunks and, for 0.5, sometimes shards.
+    """``storage_options`` for writing ``image``: chunks and, for Zarr v3 (0.5, 0.6), sometimes shards.
 
     Chunks are positive integers per axis, in the stored (the spec's) axis order, at most
     ``max_chunks_per_axis`` along each axis of level 0 and sometimes larger than the axis (the writer
-    clips them to each level). For ``version="0.5"`` shards are sometimes added: whole multiples of the
+    clips them to each level). For ``version="0.5"`` or ``"0.6"`` shards are sometimes added: whole multiples of the
     chunks, or ``"auto"``. ``{}`` (the writer's defaults) is drawn too.
 
     Parameters
@@ -299,7 +302,7 @@ def storage_options(
     image
         The image, or its sizes by dim.
     version
-        ``"0.4"`` (no shards: Zarr v2 has none) or ``"0.5"``.
+        ``"0.4"`` (no shards: Zarr v2 has none), ``"0.5"`` or ``"0.6"``.
     levels
         The number of levels of the pyramid (``len(scale_factors) + 1``): given, a list of one dict per
         level is drawn too.
@@ -323,15 +326,15 @@ def storage_options(
     >>> check()
     """
     sizes = _sizes(image)
-    if version not in VERSIONS:
-        raise ValueError(f"version must be one of {VERSIONS}; got {version!r}")
+    if version not in WRITABLE_VERSIONS:
+        raise ValueError(f"version must be one of {WRITABLE_VERSIONS}; got {version!r}")
     axes = axes_from_dims(list(sizes))
     shape = [sizes[axes[i].name] for i in spec_order(axes)]
 
     def one_level() -> dict[str, Any]:
         kind = draw(
             st.sampled_from(
-                ["chunks", "defaults", "auto shards"] if version == "0.5" else ["chunks", "defaults"]
+                ["chunks", "defaults", "auto shards"] if version != "0.4" else ["chunks", "defaults"]
             )
         )
         if kind == "defaults":
@@ -340,7 +343,7 @@ def storage_options(
             return {"shards": "auto"}
         chunks = tuple(draw(st.integers(math.ceil(n / max_chunks_per_axis), n + 2)) for n in shape)
         options: dict[str, Any] = {"chunks": chunks}
-        if version == "0.5" and draw(st.booleans()):
+        if version != "0.4" and draw(st.booleans()):
             options["shards"] = tuple(c * draw(st.integers(1, 3)) for c in chunks)
         return options
 

@@ -35,8 +35,9 @@ from .read import child_group, group_ome, label_names, read_multiscale, read_pla
 
 __all__ = ["SCHEMA_VERSIONS", "Problem", "validate_store"]
 
-SCHEMA_VERSIONS = ("0.4", "0.5")
+SCHEMA_VERSIONS = ("0.4", "0.5", "0.6")
 """The versions whose JSON schemas ship with the package."""
+_SCHEMA_OF_TAG = {"0.6rc0": "0.6"}  # the released 0.6 schemas accept the release candidate's tag too
 _SCHEMA_HOST = "https://ngff.openmicroscopy.org"
 _RTOL = 1e-9
 
@@ -72,7 +73,8 @@ def _schema(version: str, name: str) -> Any:
 
 def _schema_problems(group: zarr.Group, where: str, name: str) -> Iterator[Problem]:
     attrs = dict(group.attrs)
-    version = version_of(group_ome(group))
+    tag = version_of(group_ome(group))
+    version = _SCHEMA_OF_TAG.get(tag or "", tag)
     if version not in SCHEMA_VERSIONS:
         return
     for error in sorted(_schema(version, name).iter_errors(attrs), key=lambda e: list(map(str, e.path))):

@@ -8,7 +8,6 @@ hands the plan to the engine (:mod:`.write.engine`): data first, OME metadata la
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ from .describe import describe_image
 from .errors import InvalidImageError
 from .geometry.axes import AxesLike, parse_axes
 from .model import Multiscale
-from .ngff import Format
+from .ngff import Format, FormatV04, FormatV05, FormatV06
 from .ngff.labels import image_label_metadata
 from .ngff.plate import plate_metadata, well_metadata
 from .scale import Methods, check_label_method
@@ -25,10 +24,13 @@ from .stores import WriteMode
 from .write import engine
 from .write.groups import GroupLike, check_format, check_group_fmt, open_label_target, probable_format
 from .write.labels import check_label_dtype
-from .write.options import StorageOptions
+from .write.options import StorageOptions, warn_scaler
 from .write.plan import described_levels, plan_image, plan_levels
 
 __all__ = [
+    "FormatV04",
+    "FormatV05",
+    "FormatV06",
     "check_format",
     "check_group_fmt",
     "write_image",
@@ -40,15 +42,6 @@ __all__ = [
     "write_plate_metadata",
     "write_well_metadata",
 ]
-
-
-def _warn_scaler(scaler: Any) -> None:
-    if scaler is not None:
-        warnings.warn(
-            "the 'scaler' argument is deprecated and ignored; use scale_factors and method",
-            DeprecationWarning,
-            stacklevel=3,
-        )
 
 
 def write_multiscales_metadata(
@@ -69,7 +62,7 @@ def write_multiscales_metadata(
         One dict per level with ``path`` and ``coordinateTransformations`` (which must hold one ``scale``, and
         may hold a ``translation`` after it).
     fmt
-        Format object or version string; the current format (0.5) by default.
+        Format object (``FormatV04``, ``FormatV05``, ``FormatV06``) or version string; 0.5 by default.
     axes
         Axis names (``"tczyx"``, a list of names) or dicts with name, type and unit.
     name
@@ -119,7 +112,7 @@ def write_multiscale(
     group
         A zarr group, or a path or store where one is created.
     fmt
-        Format object or version string (``"0.4"``, ``"0.5"``); 0.5 by default.
+        Format object or version string (``"0.4"``, ``"0.5"``, ``"0.6"``); 0.5 by default.
     axes
         Axis names or dicts; taken from the dims when the levels are DataArrays.
     coordinate_transformations
@@ -225,7 +218,7 @@ def write_image(
     >>> [g[p].shape for p in ("0", "1", "2")]
     [(64, 64), (32, 32), (16, 16)]
     """
-    _warn_scaler(scaler)
+    warn_scaler(scaler)
     described = describe_image(image, axes=axes, axis_types=axis_types)
     name = metadata.pop("name", None) or described.image.name
     omero = metadata.pop("omero", None)
@@ -398,7 +391,7 @@ def write_labels(
     >>> g["labels/cells/1"].shape
     (4, 4)
     """
-    _warn_scaler(scaler)
+    warn_scaler(scaler)
     spec = check_label_method(method)
     labels = check_label_dtype(labels, cast=cast, name=name)
     image_group, fmt, block = open_label_target(group, name, fmt, label_metadata)

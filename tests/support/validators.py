@@ -6,11 +6,16 @@ Every store the test suite writes is checked by three validators that share no c
 1. the OME-NGFF JSON schemas carried in ``tests/data/ngff/`` (see its README; image groups
    against ``image`` *and* ``strict_image``, label images additionally against ``label``, plates
    and wells against ``plate``/``strict_plate`` and ``well``/``strict_well``);
-2. ``ome-zarr-models`` (``ome_zarr_models.v04`` / ``v05`` group models, ``Cls.from_zarr(group)``),
-   which also checks that the arrays named in the metadata exist with the right dimensionality
-   and, for 0.5, ``dimension_names``;
+2. ``ome-zarr-models`` (``ome_zarr_models.v04`` / ``v05`` / ``v06`` group models,
+   ``Cls.from_zarr(group)``), which also checks that the arrays named in the metadata exist with the
+   right dimensionality and, for 0.5 and 0.6, ``dimension_names``. Its 0.6 models come with
+   ome-zarr-models 1.8 (Python 3.12+); where they are missing, 0.6 groups are not checked by it;
 3. ``yaozarrs.validate_zarr_store``, which walks the whole hierarchy (labels, plates, wells,
-   fields) and checks structure and metadata.
+   fields) and checks structure and metadata. yaozarrs has no 0.6 models: for 0.6 it checks each
+   level's array metadata (a Zarr v3 array whose ``dimension_names`` are its coordinate system's
+   axes) through ``yaozarrs.open_group``.
+
+0.6 groups are checked against the released 0.6 schemas, which accept the tags "0.6" and "0.6rc0".
 
 Warnings that the two libraries raise for broken SHOULD rules (units that are not UDUNITS-2
 names, transforms in the wrong order, ...) count as failures unless ``allow_warnings=True``.
@@ -40,6 +45,7 @@ from referencing.jsonschema import DRAFT202012
 
 __all__ = [
     "StoreNode",
+    "has_ome_zarr_models_v06",
     "layout_problems",
     "metadata_problems",
     "ngff_dir",
@@ -47,13 +53,17 @@ __all__ = [
     "read_attributes",
     "schema_problems",
     "schema_validator",
+    "schema_version",
     "store_nodes",
     "validate_metadata",
     "validate_store",
     "yaozarrs_problems",
 ]
 
-SUPPORTED_VERSIONS = ("0.4", "0.5")
+SUPPORTED_VERSIONS = ("0.4", "0.5", "0.6")
+# Tags read from stores that the schemas of a supported version check (the released 0.6 schemas accept
+# the release candidate's tag).
+_SCHEMA_VERSION = {"0.6rc0": "0.6"}
 _SCHEMA_HOST = "https://ngff.openmicroscopy.org"
 # How many characters of one error message to keep: oneOf/anyOf failures can be enormous.
 _MAX_MESSAGE = 400
@@ -114,10 +124,16 @@ def schema_validator(version: str, schema_name: str) -> Draft202012Validator:
     ``schema_name`` may be given with or without the ``.schema`` suffix, e.g. ``"strict_image"``.
     References between schemas are resolved from the local files, never from the network.
     """
+    version = schema_version(version)
     if version not in SUPPORTED_VERSIONS:
         raise ValueError(f"unsupported OME-NGFF version {version!r}; expected one of {SUPPORTED_VERSIONS}")
     name = schema_name.removesuffix(".schema")
     return _schema_validator(ngff_dir() / version / "schemas", version, name)
+
+
+def schema_version(tag: str | None) -> str | None:
+    """The supported version whose schemas check a version tag (``"0.6rc0"`` -> ``"0.6"``)."""
+    return _SCHEMA_VERSION.get(tag or "", tag)
 
 
 def _schema_errors(version: str, schema_name: str, document: Any) -> list[str]:
@@ -216,9 +232,12 @@ def _node(root: Path, rel: str, expected: set[str], parent_version: str | None) 
     # A 0.4 ``labels`` group has no version field of its own: it inherits its image's. (A 0.5
     # group without one is reported by the validators; walking on lets them say so.)
     version = _version(zarr_format, ome) or parent_version
-    if version not in SUPPORTED_VERSIONS:
-        raise AssertionError(f"{where}: cannot validate OME-NGFF version {version!r} (supported: 0.4, 0.5)")
-    wanted_format = 3 if version == "0.5" else 2
+    if schema_version(version) not in SUPPORTED_VERSIONS:
+        raise AssertionError(
+            f"{where}: cannot validate OME-NGFF version {version!r} (supported: {', '.join(SUPPORTED_VERSIONS)})"
+        )
+    assert version is not None
+    wanted_format = 2 if version == "0.4" else 3
     if zarr_format != wanted_format:
         raise AssertionError(
             f"{where}: OME-NGFF {version} must be zarr v{wanted_format}, found v{zarr_format}"
@@ -325,11 +344,22 @@ def schema_problems(path: str | os.PathLike[str], *, strict_labels: bool = False
     return problems
 
 
+def has_ome_zarr_models_v06() -> bool:
+    """Whether the installed ome-zarr-models has 0.6 models (1.8 and later, on Python 3.12+)."""
+    try:
+        import ome_zarr_models.v06  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _ome_zarr_models_classes(version: str) -> dict[str, Any]:
     if version == "0.4":
         from ome_zarr_models import v04 as models
-    else:
+    elif version == "0.5":
         from ome_zarr_models import v05 as models
+    else:
+        import ome_zarr_models.v06 as models  # type: ignore[import-not-found,no-redef,unused-ignore]
     return {
         "image": models.Image,
         "label-image": models.ImageLabel,
@@ -351,7 +381,9 @@ def ome_zarr_models_problems(path: str | os.PathLike[str], *, allow_warnings: bo
     nodes, _ = _collect(root)  # broken child groups are reported by layout_problems
     problems = []
     for node in nodes:
-        cls = _ome_zarr_models_classes(node.version)[node.kind]
+        if schema_version(node.version) == "0.6" and not has_ome_zarr_models_v06():
+            continue  # ome-zarr-models before 1.8 has no 0.6 models
+        cls = _ome_zarr_models_classes(schema_version(node.version) or "")[node.kind]
         label = f"{node.path or '<root>'} (ome_zarr_models.v0{node.version[-1]}.{cls.__name__})"
 
         def parse(node: StoreNode = node, cls: Any = cls) -> None:
@@ -369,12 +401,63 @@ def yaozarrs_problems(path: str | os.PathLike[str], *, allow_warnings: bool = Fa
     import yaozarrs
 
     root = Path(path)
-    _collect(root)  # the same readable error as the other validators for a root that is not OME
+    nodes, _ = _collect(root)  # the same readable error as the other validators for a root that is not OME
+    if schema_version(nodes[0].version) == "0.6":
+        return _yaozarrs_v06_array_problems(root, nodes)
 
     def validate() -> None:
         yaozarrs.validate_zarr_store(str(root))
 
     return _run(validate, allow_warnings)
+
+
+def _yaozarrs_v06_array_problems(root: Path, nodes: list[StoreNode]) -> list[str]:
+    """yaozarrs has no 0.6 models: check each level's array metadata with its Zarr v3 array model.
+
+    Every dataset must be a Zarr v3 array with one dimension per axis of the coordinate system its
+    transformation leads to, named (``dimension_names``) after those axes; label levels hold integers.
+    """
+    import yaozarrs
+
+    problems = []
+    for node in nodes:
+        if node.kind not in ("image", "label-image"):
+            continue
+        where = node.path or "<root>"
+        _, attributes = read_attributes(root / node.path if node.path else root)
+        for multiscale in _ome_block(3, attributes).get("multiscales") or []:
+            systems = {
+                cs.get("name"): cs.get("axes") or [] for cs in multiscale.get("coordinateSystems") or []
+            }
+            group = yaozarrs.open_group(str(root / node.path if node.path else root))
+            for dataset in multiscale.get("datasets") or []:
+                path = str(dataset.get("path"))
+                try:
+                    array = group[path]
+                except (KeyError, ValueError, FileNotFoundError) as error:
+                    problems.append(f"{where}: dataset {path!r} is not in the store ({error})")
+                    continue
+                if not isinstance(array, yaozarrs.ZarrGroup) and array.zarr_format != 3:
+                    problems.append(f"{where}/{path}: OME-NGFF 0.6 arrays are Zarr v3, this one is v2")
+                    continue
+                meta = array.metadata
+                if getattr(meta, "node_type", None) != "array":
+                    problems.append(f"{where}/{path}: not an array")
+                    continue
+                transforms = dataset.get("coordinateTransformations") or [{}]
+                output = transforms[0].get("output")
+                output = output.get("name") if isinstance(output, dict) else output
+                names = [a.get("name") for a in systems.get(output, [])]
+                if list(meta.dimension_names or []) != names:
+                    problems.append(
+                        f"{where}/{path}: dimension_names {meta.dimension_names} are not the axes {names} of "
+                        f"coordinate system {output!r}"
+                    )
+                if len(meta.shape) != len(names):
+                    problems.append(f"{where}/{path}: {len(meta.shape)} dimensions for {len(names)} axes")
+                if node.kind == "label-image" and not str(meta.data_type).startswith(("int", "uint")):
+                    problems.append(f"{where}/{path}: a label image holds integers, not {meta.data_type}")
+    return problems
 
 
 def _run(check: Callable[[], None], allow_warnings: bool) -> list[str]:
@@ -469,7 +552,7 @@ def metadata_problems(
     """
     import yaozarrs
 
-    zarr_format = 3 if version == "0.5" else 2
+    zarr_format = 2 if version == "0.4" else 3
     ome = _ome_block(zarr_format, document)
     kind = _kind(ome)
     if kind is None:
@@ -478,6 +561,14 @@ def metadata_problems(
     if not strict:
         names = tuple(n for n in names if not n.startswith("strict_"))
     schema = [f"{n}.schema: {e}" for n in names for e in _schema_errors(version, n, document)]
+
+    if schema_version(version) == "0.6":
+        # yaozarrs has no 0.6 models; ome-zarr-models has them from 1.8 (Python 3.12+)
+        models_06: list[str] = []
+        if has_ome_zarr_models_v06():
+            classes = _ome_zarr_models_attrs_classes("0.6")
+            models_06 = _run(lambda: classes[kind].model_validate(ome), allow_warnings)
+        return {"JSON schema": schema, "ome-zarr-models": models_06, "yaozarrs": []}
 
     attrs_classes = _ome_zarr_models_attrs_classes(version)
 

@@ -25,8 +25,7 @@ from ..config import pipelined
 from ..errors import InvalidImageError, TargetExistsError
 from ..geometry.axes import Axis
 from ..model import Multiscale
-from ..ngff import Format, ome_attributes
-from ..ngff.multiscale import multiscale_json
+from ..ngff import Format, multiscale_json, ome_attributes
 from ..ngff.omero import needs_windows, with_windows
 from ..scale.chunking import read_blocks
 from ..stores import WriteMode

@@ -13,7 +13,7 @@ from typing import Any, TypeAlias
 import zarr
 
 from ..errors import InvalidImageError, NoImageError, TargetExistsError
-from ..ngff import Format, as_format, format_from_version, ome_attributes, version_of
+from ..ngff import Format, as_format, format_from_version, format_of_existing, ome_attributes, version_of
 from ..ngff.labels import check_label_name, image_label_metadata
 from ..stores import StoreLike, WriteMode, resolve_store
 
@@ -35,7 +35,7 @@ GroupLike: TypeAlias = StoreLike
 def check_format(group: zarr.Group, fmt: Format | str | None = None) -> Format:
     """Check that ``fmt`` can be written into ``group``, or infer the format from the group.
 
-    A Zarr v2 group holds OME-NGFF 0.4, a Zarr v3 group 0.5. Without ``fmt``, the version of OME metadata
+    A Zarr v2 group holds OME-NGFF 0.4, a Zarr v3 group 0.5 or 0.6. Without ``fmt``, the version of OME metadata
     already in the group wins, then the group's Zarr format.
 
     Examples
@@ -46,11 +46,8 @@ def check_format(group: zarr.Group, fmt: Format | str | None = None) -> Format:
     """
     zarr_format = group.metadata.zarr_format
     if fmt is None:
-        existing = version_of(ome_attributes(dict(group.attrs)))
-        if existing in ("0.4", "0.5"):
-            fmt = format_from_version(existing)
-        else:
-            fmt = format_from_version("0.5" if zarr_format == 3 else "0.4")
+        existing = format_of_existing(version_of(ome_attributes(dict(group.attrs))))
+        fmt = existing or format_from_version("0.5" if zarr_format == 3 else "0.4")
     fmt = as_format(fmt)
     if fmt.zarr_format != zarr_format:
         raise InvalidImageError(

@@ -6,6 +6,7 @@ with the package's defaults (a few MiB per chunk, Blosc zstd) where the user gav
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -18,7 +19,7 @@ from ..geometry.axes import Axis
 from ..ngff import Format
 from ..scale.chunking import default_chunks, default_shards
 
-__all__ = ["StorageOptions", "array_options", "default_compressors", "options_per_level"]
+__all__ = ["StorageOptions", "array_options", "default_compressors", "options_per_level", "warn_scaler"]
 
 StorageOptions = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 """``zarr.create_array`` options for every level (one dict) or for each (a list)."""
@@ -173,3 +174,13 @@ def array_options(
     if fmt.zarr_format == 3:
         options["compressors"] = _as_zarr3_codecs(options["compressors"])
     return {"chunks": chunks, "shards": shards, **options}
+
+
+def warn_scaler(scaler: Any) -> None:
+    """The seed API's ``scaler`` argument is accepted for compatibility, deprecated and ignored."""
+    if scaler is not None:
+        warnings.warn(
+            "the 'scaler' argument is deprecated and ignored; use scale_factors and method",
+            DeprecationWarning,
+            stacklevel=3,
+        )

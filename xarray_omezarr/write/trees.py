@@ -23,7 +23,16 @@ from .plan import ImagePlan, plan_levels
 
 __all__ = ["plan_tree", "tree_version"]
 
-_MULTISCALE_KEYS = {"version", "name", "axes", "datasets", "coordinateTransformations", "type", "metadata"}
+_MULTISCALE_KEYS = {
+    "version",
+    "name",
+    "axes",
+    "coordinateSystems",
+    "datasets",
+    "coordinateTransformations",
+    "type",
+    "metadata",
+}
 
 
 def tree_version(tree: xr.DataTree) -> str | None:
