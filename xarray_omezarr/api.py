@@ -16,7 +16,7 @@ import zarr
 
 from .describe import DEFAULT_NAME, describe_image
 from .errors import InvalidImageError
-from .incremental import append_to_zarr, open_image_to_extend, refuse_mode, write_region
+from .incremental import append_to_zarr, check_resume, image_to_extend, refuse_mode, write_region
 from .ngff import Format, as_format
 from .read import read_multiscale
 from .scale import Methods, get_method
@@ -28,6 +28,7 @@ from .write.labels import LabelPlan, plan_label, plan_labels
 from .write.options import StorageOptions
 from .write.plan import plan_image, planned_factors
 from .write.plates import PLATE_DIMS, FieldLike, plan_plate
+from .write.resume import resume_image
 from .write.trees import plan_tree, tree_version
 
 __all__ = [
@@ -104,6 +105,7 @@ def to_zarr(
     label_metadata: Mapping[str, Mapping[str, Any]] | None = None,
     progress: bool = False,
     filesystem_options: Mapping[str, Any] | None = None,
+    resume: bool = False,
 ) -> list[Any]:
     """Write a DataArray as an OME-Zarr image with a multiscale pyramid, and its label images.
 
@@ -161,6 +163,13 @@ def to_zarr(
         Show a progress bar while the data are written.
     filesystem_options
         Options for the fsspec filesystem of a URL ``store`` (credentials, ``endpoint_url``...).
+    resume
+        Finish this very call after it was interrupted (killed, a lost connection): the store must hold
+        what the call creates (same arrays, chunks, shards, codecs, fill value, levels and method; else
+        :class:`~xarray_omezarr.errors.CannotResumeError`, nothing written); only the blocks not stored
+        whole yet are written, then the metadata. An image already complete is left as it is; where
+        nothing was written yet the image is written. Works for appends (with ``append_dim``) too; not
+        for regions, plates or labels. See :mod:`xarray_omezarr.write.resume`.
 
     Examples
     --------
@@ -172,6 +181,8 @@ def to_zarr(
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
     store, storage_options = resolve_target(store, storage_options, filesystem_options)
     mode = mode or ("a" if append_dim is not None else "r+" if region is not None else "w-")
+    if resume:
+        check_resume(mode, region, labels, image)
     if region is not None:
         if mode != "r+" or append_dim is not None:
             raise InvalidImageError(f"region writes use mode='r+' and no append_dim; got mode={mode!r}")
@@ -179,12 +190,12 @@ def to_zarr(
             raise InvalidImageError(
                 "region writes compute at once and write no labels yet (compute=False, labels)"
             )
-        group = open_image_to_extend(store)
+        group = image_to_extend(store, False)
         if group is None:
             raise InvalidImageError(f"mode='r+' needs an existing image; there is none at {store!r}")
         return write_region(image, group, region, axis_types=axis_types, progress=progress)
     if mode in ("a", "r+"):
-        group = open_image_to_extend(store)
+        group = image_to_extend(store, resume)
         if group is not None:
             if append_dim is None:
                 refuse_mode(mode, store)
@@ -198,6 +209,7 @@ def to_zarr(
                 labels=labels,
                 compute=compute,
                 progress=progress,
+                resume=resume,
             )
         if mode == "r+":
             raise InvalidImageError(f"mode='r+' needs an existing image; there is none at {store!r}")
@@ -237,6 +249,8 @@ def to_zarr(
     label_plans = plan_labels(
         labels or {}, plan.image, fmt, label_metadata=label_metadata, storage_options=storage_options
     )
+    if resume:
+        return resume_image(plan, store, compute=compute, progress_bar=progress)
     written = engine.write_image(plan, store, mode=mode, compute=compute, progress=progress)
     return written + _write_labels(store, label_plans, mode=mode, compute=compute, progress=progress)
 

@@ -3,7 +3,8 @@
 The existing image is read into the model (:mod:`.read`); the new data are planned on its pyramid,
 with its own factors, method, chunks, shards and codecs (:mod:`.write.append`,
 :mod:`.write.regions`); the engine writes them and rewrites the OME metadata last. Each gives the
-store one call writing the final image gives. Resuming a killed write is not here yet.
+store one call writing the final image gives. ``resume=True`` finishes an append that was killed
+(see :mod:`.write.resume` for image writes).
 """
 
 from __future__ import annotations
@@ -24,9 +25,17 @@ from .write import engine
 from .write.append import check_compatible, existing_options, plan_append, pyramid_factors_of, without_windows
 from .write.groups import check_format, describe_store
 from .write.plan import ImagePlan, plan_image
+from .write.plates import PLATE_DIMS
 from .write.regions import level_regions, region_from_slices, region_of_part
 
-__all__ = ["append_to_zarr", "open_image_to_extend", "update_pyramid", "write_region"]
+__all__ = [
+    "append_to_zarr",
+    "check_resume",
+    "image_to_extend",
+    "open_image_to_extend",
+    "update_pyramid",
+    "write_region",
+]
 
 
 def open_image_to_extend(store: StoreLike) -> zarr.Group | None:
@@ -49,6 +58,29 @@ def open_image_to_extend(store: StoreLike) -> zarr.Group | None:
     return group
 
 
+def check_resume(mode: WriteMode, region: Any, labels: Any, image: xr.DataArray) -> None:
+    """The writes ``resume=True`` can finish: images (``mode="w-"`` or ``"w"``) and appends (``"a"``)."""
+    if mode not in ("w-", "w", "a") or region is not None:
+        raise InvalidImageError(
+            f"resume=True finishes an interrupted image write or append (mode 'w-', 'w' or 'a'); got mode={mode!r}"
+            + (" with a region: write the region again instead" if region is not None else "")
+        )
+    if labels or all(d in image.dims for d in PLATE_DIMS):
+        raise InvalidImageError(
+            "resume=True does not resume label images or plates yet; write them again with mode='w'"
+        )
+
+
+def image_to_extend(store: StoreLike, resume: bool) -> zarr.Group | None:
+    """The image to append to; with ``resume``, a store whose first write was interrupted gives ``None``."""
+    try:
+        return open_image_to_extend(store)
+    except InvalidImageError:
+        if not resume:
+            raise
+        return None  # resume_image checks it holds what the first write creates
+
+
 def _stored_options(group: zarr.Group, paths: list[str]) -> list[dict[str, Any]]:
     """Each level's codecs and fill value as stored, for the new part to be encoded alike."""
     options = []
@@ -69,8 +101,13 @@ def append_to_zarr(
     labels: Any = None,
     compute: bool = True,
     progress: bool = False,
+    resume: bool = False,
 ) -> list[Any]:
     """Append ``image`` to the image in ``group`` along ``append_dim``; see :func:`xarray_omezarr.to_zarr`.
+
+    With ``resume``, an append that was interrupted is finished (only the blocks of the new part not
+    stored whole yet are written), and an append already complete (the image ends with ``image``) is
+    left as it is.
 
     Examples
     --------
@@ -93,14 +130,42 @@ def append_to_zarr(
         )
     existing = read_multiscale(group)
     paths = [level.path for level in existing.levels]
-    plan = plan_append(
-        describe_image(image, axis_types=axis_types),
-        existing,
-        _stored_options(group, paths),
-        append_dim,
-        check_format(group),
-    )
-    return engine.append_image(plan, group, compute=compute, progress=progress)
+    described = describe_image(image, axis_types=axis_types)
+    try:
+        plan = plan_append(
+            described, existing, _stored_options(group, paths), append_dim, check_format(group)
+        )
+    except InvalidImageError:
+        if resume and _already_appended(described, existing, group, append_dim):
+            engine.log_resume(0, 0)
+            return []
+        raise
+    return engine.append_image(plan, group, compute=compute, progress=progress, resume=resume)
+
+
+def _already_appended(part: Described, existing: Multiscale, group: zarr.Group, append_dim: str) -> bool:
+    """Whether the image already ends with ``part`` along ``append_dim`` (an append that completed)."""
+    import math
+
+    import numpy as np
+
+    axis = existing.dims.index(append_dim)
+    if part.dims != existing.dims or np.dtype(part.image.dtype) != np.dtype(existing.dtype):
+        return False
+    size, count = existing.levels[0].shape[axis], part.image.levels[0].shape[axis]
+    if count > size:
+        return False
+    held, given = existing.levels[0].geometry[axis], part.geometry[axis]
+    if existing.axes[axis].type == "channel":
+        labels, mine = existing.channel_labels(), part.image.channel_labels()
+        if labels is None or mine is None or list(labels[size - count :]) != list(mine):
+            return False
+    elif not math.isclose(given.translation, held.translation + held.scale * (size - count), abs_tol=1e-9):
+        return False
+    level0 = group[existing.levels[0].path]
+    assert isinstance(level0, zarr.Array)
+    tail = tuple(slice(size - count, size) if i == axis else slice(None) for i in range(len(existing.dims)))
+    return bool(np.array_equal(np.asarray(level0[tail]), np.asarray(part.data)))
 
 
 def refuse_mode(mode: WriteMode, store: StoreLike) -> None:

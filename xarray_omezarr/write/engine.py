@@ -30,6 +30,7 @@ from ..ngff.omero import needs_windows, with_windows
 from ..scale.chunking import read_blocks
 from ..stores import WriteMode
 from . import execution
+from . import progress as _progress
 from .append import AppendPlan
 from .blocks import write_target
 from .groups import GroupLike, check_format, check_group_fmt
@@ -40,7 +41,10 @@ __all__ = [
     "append_image",
     "channel_ranges",
     "list_label",
+    "planned_arrays",
+    "planned_document",
     "preflight",
+    "resume_levels",
     "rewrite_levels",
     "write_document",
     "write_image",
@@ -68,6 +72,17 @@ def _create_arrays(plan: ImagePlan, into: zarr.Group, overwrite: bool) -> list[z
 
 _CHECKED: set[tuple[Any, ...]] = set()
 """Array settings zarr has accepted in this process (bounded below)."""
+
+
+def planned_arrays(plan: ImagePlan) -> list[zarr.Array]:
+    """The plan's arrays, created in memory: what the store's arrays must equal for a resume."""
+    memory = zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=plan.fmt.zarr_format)
+    return _create_arrays(plan, memory, False)
+
+
+def planned_document(plan: ImagePlan) -> dict[str, Any]:
+    """The OME metadata the plan writes, before its channel windows are measured (unwrapped)."""
+    return multiscale_json(plan.image, plan.fmt, plan.datasets)
 
 
 def preflight(plan: ImagePlan) -> None:
@@ -174,8 +189,12 @@ def _store_then(
     import dask
     import dask.array as da
 
-    stored = da.store(  # type: ignore[call-overload]
-        list(sources), list(targets), regions=regions, lock=False, compute=False, return_stored=False
+    stored = (
+        da.store(  # type: ignore[call-overload]
+            list(sources), list(targets), regions=regions, lock=False, compute=False, return_stored=False
+        )
+        if sources
+        else None  # a resume that finds every block stored: the metadata only
     )
     done = dask.delayed(finish, pure=False)(stored)
     if compute:
@@ -210,14 +229,78 @@ def write_image(
     else:
         group, fmt = check_group_fmt(target, plan.fmt, mode=mode)
     _refuse_existing(group, plan.paths, mode)
+    # from here on, resume=True can finish what a killed write leaves (see .progress)
+    _progress.mark_in_progress(group, planned_document(plan), "creating")
     arrays = _create_arrays(plan, group, overwrite=mode == "w")
+    _progress.mark_in_progress(group, planned_document(plan), "writing")
+    finish = _finisher(group, plan, fmt, after)
+    return _store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
 
+
+def _finisher(
+    group: zarr.Group, plan: ImagePlan, fmt: Format, after: Callable[[zarr.Group], None] | None
+) -> Callable[..., None]:
     def finish(*_: Any) -> None:
         _measured_then_written(group, plan.image, fmt, plan.datasets)
         if after is not None:
             after(group)
+        _progress.clear_progress(group)
 
-    return _store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
+    return finish
+
+
+def resume_levels(
+    plan: ImagePlan,
+    group: zarr.Group,
+    *,
+    compute: bool | None = True,
+    progress: bool = False,
+    after: Callable[[zarr.Group], None] | None = None,
+) -> tuple[list[Any], int, int]:
+    """Write the blocks of the plan that ``group`` does not hold whole yet, then the OME metadata.
+
+    The group's arrays are the plan's (the caller checked them). A block of whole stored objects is
+    written again when one of its objects is missing (see :mod:`.progress` for why an object that
+    exists is complete). Returns what :func:`write_image` returns, and the numbers of objects
+    rewritten and planned.
+    """
+    arrays = [group[level.path] for level in plan.image.levels]
+    whole = [tuple(slice(0, n) for n in level.shape) for level in plan.image.levels]
+    assert all(isinstance(a, zarr.Array) for a in arrays)
+    sources, targets, regions, rewritten, total = _only_missing(
+        arrays,  # type: ignore[arg-type]
+        plan.paths,
+        plan.data,
+        whole,
+        group,
+    )
+    finish = _finisher(group, plan, check_format(group, plan.fmt), after)
+    return _store_then(sources, targets, finish, compute, progress, regions), rewritten, total
+
+
+def _only_missing(
+    arrays: Sequence[zarr.Array],
+    level_paths: Sequence[str],
+    sources: Sequence[Any],
+    regions: Sequence[tuple[slice, ...]],
+    group: zarr.Group,
+) -> tuple[list[Any], list[Any], list[tuple[slice, ...]], int, int]:
+    """Of the blocks of ``sources`` going into ``regions`` of ``arrays``, those not stored whole yet."""
+    decode = not _progress.atomic_objects(group.store)
+    _progress.remove_partial_files(group)
+    todo_sources, todo_targets, todo_regions, rewritten, total = [], [], [], 0, 0
+    for array, path, data, region in zip(arrays, level_paths, sources, regions, strict=True):
+        offset = [s.start for s in region]
+        blocks = _progress.block_regions(data, offset)
+        todo, count = _progress.missing_blocks(array, blocks, _progress.stored_keys(group, path), decode)
+        rewritten, total = rewritten + len(todo), total + count
+        for block in todo:
+            todo_sources.append(
+                data[tuple(slice(b.start - o, b.stop - o) for b, o in zip(block, offset, strict=True))]
+            )
+            todo_targets.append(array)
+            todo_regions.append(block)
+    return todo_sources, todo_targets, todo_regions, rewritten, total
 
 
 def write_document(group: zarr.Group, key: str, block: Mapping[str, Any] | list[str], fmt: Format) -> None:
@@ -312,13 +395,19 @@ def _grown_view(array: zarr.Array, shape: tuple[int, ...]) -> zarr.Array:
 
 
 def append_image(
-    plan: AppendPlan, group: zarr.Group, *, compute: bool | None = True, progress: bool = False
+    plan: AppendPlan,
+    group: zarr.Group,
+    *,
+    compute: bool | None = True,
+    progress: bool = False,
+    resume: bool = False,
 ) -> list[Any]:
     """Append a planned part to the image ``group``: its data beyond every level's extent first, invisible
     to readers; then every level's new shape; then the OME metadata (channel windows measured again).
 
     A write killed before the shapes change leaves the image as it was (its new chunks lie beyond the
-    stored shape, where nothing reads them).
+    stored shape, where nothing reads them). With ``resume``, only the blocks of the new part that are
+    not stored whole yet are written (see :mod:`.progress`).
     """
     part = plan.part
     arrays, targets, regions = [], [], []
@@ -346,7 +435,26 @@ def append_image(
             array.resize(final.shape)
         _measured_then_written(group, plan.final, part.fmt)
 
-    return _store_then(part.data, targets, finish, compute, progress, regions)
+    sources: Sequence[Any] = part.data
+    if resume:
+        grown = [_grown_view(a, f.shape) for a, f in zip(arrays, plan.final.levels, strict=True)]
+        sources, targets, regions, rewritten, total = _only_missing(
+            grown, part.paths, part.data, regions, group
+        )
+        log_resume(rewritten, total)
+    return _store_then(sources, targets, finish, compute, progress, regions)
+
+
+def log_resume(rewritten: int, total: int) -> None:
+    """Say how much of the write a resume does again (the ``xarray_omezarr.resume`` logger)."""
+    import logging
+
+    logging.getLogger("xarray_omezarr.resume").info(
+        "resume: writing %d of the %d stored objects planned",
+        rewritten,
+        total,
+        extra={"rewritten": rewritten, "total": total},
+    )
 
 
 def rewrite_levels(
