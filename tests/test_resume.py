@@ -90,7 +90,7 @@ def one_call(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, by
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 5])
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
 def test_a_killed_write_resumed_is_the_one_call_store(
     tmp_path: Path, version: str, seed: int, one_call: Any, caplog: Any, record_property: Any
@@ -310,7 +310,7 @@ def test_resume_of_a_group_that_holds_something_else_is_refused(tmp_path: Path) 
 
 def test_resume_is_refused_for_labels_and_plates(tmp_path: Path) -> None:
     image = small()
-    with pytest.raises(errors.InvalidImageError, match="label images or plates"):
+    with pytest.raises(errors.InvalidImageError, match="label images"):
         image.omezarr.to_zarr(tmp_path / "a.ome.zarr", resume=True, labels={"l": image.astype("u1")})
     assert not (tmp_path / "a.ome.zarr").exists()
 

@@ -65,9 +65,10 @@ def check_resume(mode: WriteMode, region: Any, labels: Any, image: xr.DataArray)
             f"resume=True finishes an interrupted image write or append (mode 'w-', 'w' or 'a'); got mode={mode!r}"
             + (" with a region: write the region again instead" if region is not None else "")
         )
-    if labels or all(d in image.dims for d in PLATE_DIMS):
+    if (labels and mode != "a") or all(d in image.dims for d in PLATE_DIMS):
         raise InvalidImageError(
-            "resume=True does not resume label images or plates yet; write them again with mode='w'"
+            "resume=True does not resume label images (other than in appends) or plates yet; write them "
+            "again with mode='w'"
         )
 
 
@@ -123,24 +124,64 @@ def append_to_zarr(
     """
     if mode != "a":
         raise InvalidImageError(f"append_dim needs mode='a'; got mode={mode!r}")
-    if labels:
-        raise InvalidImageError(
-            "appending label images is not supported yet; append the image, then write its labels with "
-            "to_zarr_label(..., mode='w')"
-        )
-    existing = read_multiscale(group)
-    paths = [level.path for level in existing.levels]
-    described = describe_image(image, axis_types=axis_types)
-    try:
-        plan = plan_append(
-            described, existing, _stored_options(group, paths), append_dim, check_format(group)
-        )
-    except InvalidImageError:
-        if resume and _already_appended(described, existing, group, append_dim):
+    labelled = _label_groups(group, labels or {})
+    # every part is planned before anything is written
+    parts: list[tuple[zarr.Group, xr.DataArray, str | None]] = [(group, image, None)]
+    parts += [(node, labels[name], name) for name, node in labelled]  # type: ignore[index]
+    plans = [
+        _planned_append(node, data, append_dim, axis_types if name is None else None, resume)
+        for node, data, name in parts
+    ]
+    written: list[Any] = []
+    for (node, _, name), plan in zip(parts, plans, strict=True):
+        if plan is None:  # resume=True, and this part is appended already
             engine.log_resume(0, 0)
-            return []
+            continue
+        after = None if name is None else _label_block_keeper(group, node, name)
+        written += engine.append_image(
+            plan, node, compute=compute, progress=progress, resume=resume, after=after
+        )
+    return written
+
+
+def _label_groups(group: zarr.Group, labels: Mapping[str, Any]) -> list[tuple[str, zarr.Group]]:
+    """The label images to append to, each an existing ``labels/<name>`` of the image."""
+    out = []
+    for name in labels:
+        node = group.get(f"labels/{name}")
+        if not isinstance(node, zarr.Group):
+            raise InvalidImageError(
+                f"the image has no label image {name!r} to append to; write it first with to_zarr_label"
+            )
+        out.append((name, node))
+    return out
+
+
+def _planned_append(
+    node: zarr.Group, data: xr.DataArray, append_dim: str, axis_types: Any, resume: bool
+) -> Any:
+    """The append plan of ``data`` onto the image in ``node``; ``None`` if ``resume`` finds it appended."""
+    existing = read_multiscale(node)
+    described = describe_image(data, axis_types=axis_types)
+    paths = [level.path for level in existing.levels]
+    try:
+        return plan_append(described, existing, _stored_options(node, paths), append_dim, check_format(node))
+    except InvalidImageError:
+        if resume and _already_appended(described, existing, node, append_dim):
+            return None
         raise
-    return engine.append_image(plan, group, compute=compute, progress=progress, resume=resume)
+
+
+def _label_block_keeper(image: zarr.Group, node: zarr.Group, name: str) -> Any:
+    """What puts a label's ``image-label`` block back once its multiscale metadata is written again."""
+    block = dict(group_ome(node).get("image-label") or {})
+    fmt = check_format(image)
+
+    def after(_: zarr.Group) -> None:
+        labels_group = zarr.open_group(image.store_path / "labels", mode="r+")
+        engine.write_image_label(labels_group, name, block, fmt)
+
+    return after
 
 
 def _already_appended(part: Described, existing: Multiscale, group: zarr.Group, append_dim: str) -> bool:

@@ -7,7 +7,7 @@ give the test its one-call reference stores, so both sides write exactly the sam
 Examples
 --------
 >>> movie().sizes
-Frozen({'t': 8, 'c': 2, 'y': 512, 'x': 512})
+Frozen({'t': 8, 'c': 2, 'y': 256, 'x': 256})
 """
 
 from __future__ import annotations
@@ -33,19 +33,19 @@ OPTIONS: dict[str, Any] = {
 def movie(frames: int = 8) -> xr.DataArray:
     """A deterministic two-channel time-lapse, smooth enough to compress like a real one."""
     rng = np.random.default_rng(7)
-    y, x = np.mgrid[0:512, 0:512]
+    y, x = np.mgrid[0:256, 0:256]
     base = (1000 + 800 * np.sin(y / 37.0) * np.cos(x / 23.0)).astype("float32")
     data = np.stack(
         [np.stack([base * (1 + 0.1 * t) + c * 200 for c in range(2)]) for t in range(frames)]
-    ) + rng.normal(0, 20, (frames, 2, 512, 512)).astype("float32")
+    ) + rng.normal(0, 20, (frames, 2, 256, 256)).astype("float32")
     return xr.DataArray(
         data.astype("uint16"),
         dims=("t", "c", "y", "x"),
         coords={
             "t": xr.Variable("t", np.arange(frames) * 30.0, {"units": "second"}),
             "c": ["DAPI", "GFP"],
-            "y": xr.Variable("y", np.arange(512) * 0.5, {"units": "micrometer"}),
-            "x": xr.Variable("x", np.arange(512) * 0.5, {"units": "micrometer"}),
+            "y": xr.Variable("y", np.arange(256) * 1.0, {"units": "micrometer"}),
+            "x": xr.Variable("x", np.arange(256) * 1.0, {"units": "micrometer"}),
         },
         name="movie",
     )

@@ -401,6 +401,7 @@ def append_image(
     compute: bool | None = True,
     progress: bool = False,
     resume: bool = False,
+    after: Callable[[zarr.Group], None] | None = None,
 ) -> list[Any]:
     """Append a planned part to the image ``group``: its data beyond every level's extent first, invisible
     to readers; then every level's new shape; then the OME metadata (channel windows measured again).
@@ -434,6 +435,8 @@ def append_image(
         for array, final in zip(arrays, plan.final.levels, strict=True):
             array.resize(final.shape)
         _measured_then_written(group, plan.final, part.fmt)
+        if after is not None:
+            after(group)
 
     sources: Sequence[Any] = part.data
     if resume:
