@@ -73,7 +73,9 @@ def rewritten_share(records: list[logging.LogRecord]) -> tuple[int, int]:
 
 def report(record_property: Any, what: str, rewritten: int, total: int, was_killed: bool) -> None:
     share = rewritten / total if total else 0.0
-    print(f"\n{what}: resume wrote {rewritten} of {total} objects ({share:.0%}); killed mid-write: {was_killed}")
+    print(
+        f"\n{what}: resume wrote {rewritten} of {total} objects ({share:.0%}); killed mid-write: {was_killed}"
+    )
     record_property("rewritten_objects", rewritten)
     record_property("planned_objects", total)
     record_property("rewritten_share", round(share, 3))

@@ -186,14 +186,12 @@ def to_zarr(
     if region is not None:
         if mode != "r+" or append_dim is not None:
             raise InvalidImageError(f"region writes use mode='r+' and no append_dim; got mode={mode!r}")
-        if not compute or labels:
-            raise InvalidImageError(
-                "region writes compute at once and write no labels yet (compute=False, labels)"
-            )
+        if not compute:
+            raise InvalidImageError("region writes compute at once (compute=False is not supported)")
         group = image_to_extend(store, False)
         if group is None:
             raise InvalidImageError(f"mode='r+' needs an existing image; there is none at {store!r}")
-        return write_region(image, group, region, axis_types=axis_types, progress=progress)
+        return write_region(image, group, region, axis_types=axis_types, progress=progress, labels=labels)
     if mode in ("a", "r+"):
         group = image_to_extend(store, resume)
         if group is not None:

@@ -284,6 +284,18 @@ def update_pyramid(
     group = open_image_to_extend(store)
     if group is None:
         raise NoImageError(f"there is no OME-Zarr image at {describe_store(store)} to update")
+    return _update(group, region, compute=compute, progress=progress)
+
+
+def _update(
+    group: zarr.Group,
+    region: Mapping[str, slice] | None,
+    *,
+    compute: bool = True,
+    progress: bool = False,
+    after: Any = None,
+) -> list[Any]:
+    """:func:`update_pyramid` of the image (or label image) ``group``."""
     existing = read_multiscale(group)
     import dask.array as dask_array
 
@@ -293,7 +305,7 @@ def update_pyramid(
     changed = region_from_slices(existing, region or {})
     regions: list[Any] = level_regions(existing, cumulative, get_method(existing.method), changed)
     regions[0] = None  # level 0 is the source: it is as the caller made it
-    return engine.rewrite_levels(plan, group, regions, compute=compute, progress=progress)
+    return engine.rewrite_levels(plan, group, regions, compute=compute, progress=progress, after=after)
 
 
 def write_region(
@@ -303,18 +315,33 @@ def write_region(
     *,
     axis_types: Any = None,
     progress: bool = False,
+    labels: Mapping[str, xr.DataArray] | None = None,
 ) -> list[Any]:
     """Write ``part`` into level 0 of the image in ``group``, then every coarser level where it reaches.
 
     ``region="auto"`` places the part by its coordinates, which must lie on the image's pixels;
-    a mapping of dim names to slices (level-0 index space) places it explicitly.
+    a mapping of dim names to slices (level-0 index space) places it explicitly. ``labels`` holds
+    each label image's part of the same region (by its stored name), written into it alike.
     """
+    labelled = _label_groups(group, labels or {})
+    parts: list[tuple[zarr.Group, xr.DataArray, Any, Any]] = [(group, part, axis_types, None)]
+    parts += [(node, labels[name], None, _label_block_keeper(group, node, name)) for name, node in labelled]  # type: ignore[index]
+    # every part is placed (and checked) before anything is written
+    placed = [_placed(data, node, region, types) for node, data, types, _ in parts]
+    for (node, _, _, after), (data, where, dims) in zip(parts, placed, strict=True):
+        _write_level0(node, data, where)
+        _update(node, dict(zip(dims, where, strict=True)), progress=progress, after=after)
+    return []
 
+
+def _placed(part: xr.DataArray, group: zarr.Group, region: str | Mapping[str, slice], axis_types: Any) -> Any:
+    """The part's data in the spec's order, its region of level 0, and the image's dims."""
     import dask.array as dask_array
 
     existing = read_multiscale(group)
     described = describe_image(part, axis_types=axis_types)
     if isinstance(region, Mapping):
+        region = {k: v for k, v in region.items() if k in existing.dims}  # a label has no channel axis
         # placed by index: a dim without a coordinate (so without units) takes the image's axis
         axes = tuple(
             theirs if dim not in part.coords else mine
@@ -334,8 +361,13 @@ def write_region(
             )
     else:
         raise InvalidImageError(f"region must be 'auto' or a mapping of dims to slices; got {region!r}")
-    level0 = group[existing.levels[0].path]
-    assert isinstance(level0, zarr.Array)
     data = described.data if hasattr(described.data, "dask") else dask_array.from_array(described.data)
+    return data, where, existing.dims
+
+
+def _write_level0(group: zarr.Group, data: Any, where: Any) -> None:
+    import dask.array as dask_array
+
+    level0 = group[read_multiscale(group).levels[0].path]
+    assert isinstance(level0, zarr.Array)
     dask_array.store(data, level0, regions=where, lock=False)  # type: ignore[arg-type]
-    return update_pyramid(group, dict(zip(existing.dims, where, strict=True)), progress=progress)

@@ -467,6 +467,7 @@ def rewrite_levels(
     *,
     compute: bool | None = True,
     progress: bool = False,
+    after: Callable[[zarr.Group], None] | None = None,
 ) -> list[Any]:
     """Rewrite ``regions`` (one per level, ``None`` to leave a level alone) of the image ``group`` from the
     plan's data, then its OME metadata (channel windows measured again).
@@ -485,5 +486,7 @@ def rewrite_levels(
 
     def finish(*_: Any) -> None:
         _measured_then_written(group, plan.image, plan.fmt)
+        if after is not None:
+            after(group)
 
     return _store_then(sources, targets, finish, compute, progress, where)
