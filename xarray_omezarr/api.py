@@ -157,6 +157,8 @@ def to_zarr(
     labels
         Label images by name, each an integer DataArray on the image's grid (same space coordinates,
         no channel axis). Their pyramids follow the image's levels (see :mod:`xarray_omezarr.write.labels`).
+        With ``append_dim`` or ``region``: each existing label image's part along the same axis, or of
+        the same region, written with the image's part.
     label_metadata
         ``colors`` and ``properties`` per label name; by default each label's ``attrs["image-label"]``.
     progress
@@ -168,8 +170,8 @@ def to_zarr(
         what the call creates (same arrays, chunks, shards, codecs, fill value, levels and method; else
         :class:`~xarray_omezarr.errors.CannotResumeError`, nothing written); only the blocks not stored
         whole yet are written, then the metadata. An image already complete is left as it is; where
-        nothing was written yet the image is written. Works for appends (with ``append_dim``) too; not
-        for regions, plates or labels. See :mod:`xarray_omezarr.write.resume`.
+        nothing was written yet the image is written. Works for appends (with ``append_dim``, and their
+        labels) too; not for regions, plates or the labels of a first write. See :mod:`xarray_omezarr.write.resume`.
 
     Examples
     --------
@@ -248,6 +250,11 @@ def to_zarr(
         labels or {}, plan.image, fmt, label_metadata=label_metadata, storage_options=storage_options
     )
     if resume:
+        if label_plans:
+            raise InvalidImageError(
+                "resume=True does not resume the label images of a first write yet; resume the image "
+                "without labels, then write them with to_zarr_label(..., mode='w')"
+            )
         return resume_image(plan, store, compute=compute, progress_bar=progress)
     written = engine.write_image(plan, store, mode=mode, compute=compute, progress=progress)
     return written + _write_labels(store, label_plans, mode=mode, compute=compute, progress=progress)
