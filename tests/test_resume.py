@@ -322,3 +322,13 @@ def test_the_accessor_and_the_function_take_resume(tmp_path: Path) -> None:
     interrupted(path, "0.5")
     xarray_omezarr.to_zarr(small().to_dataset(), path, resume=True, **SMALL)
     assert "multiscales" in ome_metadata(path)
+
+
+def test_the_seed_writer_takes_resume(tmp_path: Path) -> None:
+    from xarray_omezarr.writer import write_image
+
+    path, whole = tmp_path / "small.ome.zarr", tmp_path / "whole.ome.zarr"
+    interrupted(path, "0.5")
+    write_image(small(), str(path), resume=True, **SMALL)
+    write_image(small(), str(whole), **SMALL)
+    assert store_files(path) == store_files(whole)

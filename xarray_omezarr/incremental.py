@@ -327,21 +327,28 @@ def write_region(
     parts: list[tuple[zarr.Group, xr.DataArray, Any, Any]] = [(group, part, axis_types, None)]
     parts += [(node, labels[name], None, _label_block_keeper(group, node, name)) for name, node in labelled]  # type: ignore[index]
     # every part is placed (and checked) before anything is written
-    placed = [_placed(data, node, region, types) for node, data, types, _ in parts]
+    placed = [_placed(data, node, region, types, after is not None) for node, data, types, after in parts]
     for (node, _, _, after), (data, where, dims) in zip(parts, placed, strict=True):
         _write_level0(node, data, where)
         _update(node, dict(zip(dims, where, strict=True)), progress=progress, after=after)
     return []
 
 
-def _placed(part: xr.DataArray, group: zarr.Group, region: str | Mapping[str, slice], axis_types: Any) -> Any:
-    """The part's data in the spec's order, its region of level 0, and the image's dims."""
+def _placed(
+    part: xr.DataArray, group: zarr.Group, region: str | Mapping[str, slice], axis_types: Any, label: bool
+) -> Any:
+    """The part's data in the spec's order, its region of level 0, and the image's dims.
+
+    A label's region leaves out the image's dims it does not have (the channel axis); the image's
+    own region was checked first, so no unknown name is left out unseen.
+    """
     import dask.array as dask_array
 
     existing = read_multiscale(group)
     described = describe_image(part, axis_types=axis_types)
     if isinstance(region, Mapping):
-        region = {k: v for k, v in region.items() if k in existing.dims}  # a label has no channel axis
+        if label:
+            region = {k: v for k, v in region.items() if k in existing.dims}
         # placed by index: a dim without a coordinate (so without units) takes the image's axis
         axes = tuple(
             theirs if dim not in part.coords else mine

@@ -8,7 +8,6 @@ hands the plan to the engine (:mod:`.write.engine`): data first, OME metadata la
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,8 +24,9 @@ from .stores import WriteMode
 from .write import engine
 from .write.groups import GroupLike, check_format, check_group_fmt, open_label_target, probable_format
 from .write.labels import check_label_dtype
-from .write.options import StorageOptions
+from .write.options import StorageOptions, warn_scaler
 from .write.plan import described_levels, plan_image, plan_levels
+from .write.resume import resume_image
 
 __all__ = [
     "check_format",
@@ -40,15 +40,6 @@ __all__ = [
     "write_plate_metadata",
     "write_well_metadata",
 ]
-
-
-def _warn_scaler(scaler: Any) -> None:
-    if scaler is not None:
-        warnings.warn(
-            "the 'scaler' argument is deprecated and ignored; use scale_factors and method",
-            DeprecationWarning,
-            stacklevel=3,
-        )
 
 
 def write_multiscales_metadata(
@@ -179,6 +170,7 @@ def write_image(
     mode: WriteMode = "w-",
     progress: bool = False,
     axis_types: Mapping[str, str | None] | None = None,
+    resume: bool = False,
     **metadata: Any,
 ) -> list[Any]:
     """Write an image and its downsampled pyramid, according to the OME-Zarr specification.
@@ -213,6 +205,8 @@ def write_image(
         ``"w-"`` (default) refuses existing data, ``"w"`` replaces it; ``progress`` shows a progress bar.
     axis_types
         Axis types for dims whose names do not imply one, e.g. ``{"row": "space"}``.
+    resume
+        Finish this call after it was interrupted (see :func:`xarray_omezarr.to_zarr`).
     **metadata
         ``omero``, ``name`` and other multiscale keys.
 
@@ -225,7 +219,7 @@ def write_image(
     >>> [g[p].shape for p in ("0", "1", "2")]
     [(64, 64), (32, 32), (16, 16)]
     """
-    _warn_scaler(scaler)
+    warn_scaler(scaler)
     described = describe_image(image, axes=axes, axis_types=axis_types)
     name = metadata.pop("name", None) or described.image.name
     omero = metadata.pop("omero", None)
@@ -239,6 +233,8 @@ def write_image(
         omero=omero,
         extra=metadata,
     )
+    if resume:
+        return resume_image(plan, group, compute=compute, progress_bar=progress)
     return engine.write_image(plan, group, mode=mode, compute=compute, progress=progress)
 
 
@@ -398,7 +394,7 @@ def write_labels(
     >>> g["labels/cells/1"].shape
     (4, 4)
     """
-    _warn_scaler(scaler)
+    warn_scaler(scaler)
     spec = check_label_method(method)
     labels = check_label_dtype(labels, cast=cast, name=name)
     image_group, fmt, block = open_label_target(group, name, fmt, label_metadata)

@@ -6,6 +6,7 @@ with the package's defaults (a few MiB per chunk, Blosc zstd) where the user gav
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -18,10 +19,20 @@ from ..geometry.axes import Axis
 from ..ngff import Format
 from ..scale.chunking import default_chunks, default_shards
 
-__all__ = ["StorageOptions", "array_options", "default_compressors", "options_per_level"]
+__all__ = ["StorageOptions", "array_options", "default_compressors", "options_per_level", "warn_scaler"]
 
 StorageOptions = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 """``zarr.create_array`` options for every level (one dict) or for each (a list)."""
+
+
+def warn_scaler(scaler: Any) -> None:
+    """The seed API's ``scaler`` argument is deprecated and ignored: say so (at the caller's call)."""
+    if scaler is not None:
+        warnings.warn(
+            "the 'scaler' argument is deprecated and ignored; use scale_factors and method",
+            DeprecationWarning,
+            stacklevel=3,
+        )
 
 
 def default_compressors(fmt: Format) -> Any:
