@@ -332,3 +332,25 @@ def test_the_seed_writer_takes_resume(tmp_path: Path) -> None:
     write_image(small(), str(path), resume=True, **SMALL)
     write_image(small(), str(whole), **SMALL)
     assert store_files(path) == store_files(whole)
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_an_append_killed_while_resizing_its_arrays_is_finished(tmp_path: Path, version: str) -> None:
+    image = small().expand_dims(t=[0.0, 1.0, 2.0, 3.0]).copy()
+    image.values[:] += np.arange(4, dtype="uint16")[:, None, None]
+    options = SMALL | {"storage_options": {"chunks": (1, 16, 16)}, "version": version}
+    whole, path = tmp_path / "whole.ome.zarr", tmp_path / "movie.ome.zarr"
+    image.omezarr.to_zarr(whole, **options)
+    image.isel(t=slice(0, 2)).omezarr.to_zarr(path, **options)
+    names = ("zarr.json",) if version == "0.5" else (".zarray", ".zattrs")
+    kept = [f"{level}/{n}" for level in ("1", "2") for n in names] + ["zarr.json", ".zattrs"]
+    before = {f: (path / f).read_bytes() for f in kept if (path / f).exists()}
+    image.isel(t=slice(2, 4)).omezarr.to_zarr(path, append_dim="t")
+    for name, content in before.items():  # killed once level 0 was resized: levels 1 and 2 were not
+        (path / name).write_bytes(content)
+    assert zarr.open_array(path / "0").shape[0] == 4 and zarr.open_array(path / "1").shape[0] == 2
+    other = image.isel(t=slice(2, 4)) + 1
+    with pytest.raises(errors.CannotResumeError, match="different sizes along 't'"):
+        other.omezarr.to_zarr(path, append_dim="t", resume=True)
+    image.isel(t=slice(2, 4)).omezarr.to_zarr(path, append_dim="t", resume=True)
+    assert store_files(path) == store_files(whole)

@@ -16,7 +16,7 @@ import xarray as xr
 import zarr
 
 from .describe import Described, describe_image
-from .errors import InvalidImageError, NoImageError
+from .errors import CannotResumeError, InvalidImageError, NoImageError
 from .model import Multiscale
 from .read import group_ome, read_multiscale
 from .scale import get_method
@@ -138,6 +138,10 @@ def append_to_zarr(
             engine.log_resume(0, 0)
             continue
         after = None if name is None else _label_block_keeper(group, node, name)
+        if isinstance(plan, Multiscale):  # resume=True, and the append was killed while resizing
+            engine.finish_resizes(node, plan, check_format(node), after)
+            engine.log_resume(0, 0)
+            continue
         written += engine.append_image(
             plan, node, compute=compute, progress=progress, resume=resume, after=after
         )
@@ -164,12 +168,44 @@ def _planned_append(
     existing = read_multiscale(node)
     described = describe_image(data, axis_types=axis_types)
     paths = [level.path for level in existing.levels]
+    if resume and append_dim in existing.dims:
+        resized = _resizing_interrupted(existing, described, node, append_dim)
+        if resized is not None:
+            return resized
     try:
         return plan_append(described, existing, _stored_options(node, paths), append_dim, check_format(node))
     except InvalidImageError:
         if resume and _already_appended(described, existing, node, append_dim):
             return None
         raise
+
+
+def _resizing_interrupted(
+    existing: Multiscale, part: Described, node: zarr.Group, append_dim: str
+) -> Multiscale | None:
+    """The image as the append makes it, if that append was killed while resizing its arrays.
+
+    The resizes (level 0 first) come after all the data are stored, so levels of different extents
+    along the append axis (which is never downsampled) mean the data are there: only the resizes
+    left and the metadata remain to be done.
+    """
+    from dataclasses import replace
+
+    axis = existing.dims.index(append_dim)
+    extents = {level.shape[axis] for level in existing.levels}
+    if len(extents) == 1:
+        return None
+    if existing.axes[axis].type == "channel" or not _already_appended(part, existing, node, append_dim):
+        raise CannotResumeError(
+            f"the image's levels have different sizes along {append_dim!r} ({sorted(extents)}), but level 0 "
+            "does not end with this part: it is not the append that was interrupted (nothing was written)"
+        )
+    top = max(extents)
+    levels = tuple(
+        replace(level, shape=tuple(top if i == axis else n for i, n in enumerate(level.shape)))
+        for level in existing.levels
+    )
+    return replace(existing, levels=levels, omero=without_windows(existing.omero))
 
 
 def _label_block_keeper(image: zarr.Group, node: zarr.Group, name: str) -> Any:

@@ -40,6 +40,7 @@ from .plates import PlatePlan
 __all__ = [
     "append_image",
     "channel_ranges",
+    "finish_resizes",
     "list_label",
     "planned_arrays",
     "planned_document",
@@ -446,6 +447,21 @@ def append_image(
         )
         log_resume(rewritten, total)
     return _store_then(sources, targets, finish, compute, progress, regions)
+
+
+def finish_resizes(
+    group: zarr.Group, final: Multiscale, fmt: Format, after: Callable[[zarr.Group], None] | None = None
+) -> None:
+    """Finish an append killed while its arrays were being resized: its data are all stored (the
+    resizes come after them), so the arrays not resized yet are, then the OME metadata is written."""
+    for level in final.levels:
+        array = group[level.path]
+        assert isinstance(array, zarr.Array)
+        if array.shape != level.shape:
+            array.resize(level.shape)
+    _measured_then_written(group, final, fmt)
+    if after is not None:
+        after(group)
 
 
 def log_resume(rewritten: int, total: int) -> None:
