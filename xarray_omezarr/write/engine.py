@@ -36,6 +36,7 @@ from .blocks import write_target
 from .groups import GroupLike, check_format, check_group_fmt
 from .plan import ImagePlan
 from .plates import PlatePlan
+from .progress import log_resume
 
 __all__ = [
     "append_image",
@@ -268,7 +269,7 @@ def resume_levels(
     arrays = [group[level.path] for level in plan.image.levels]
     whole = [tuple(slice(0, n) for n in level.shape) for level in plan.image.levels]
     assert all(isinstance(a, zarr.Array) for a in arrays)
-    sources, targets, regions, rewritten, total = _only_missing(
+    sources, targets, regions, rewritten, total = _progress.missing_writes(
         arrays,  # type: ignore[arg-type]
         plan.paths,
         plan.data,
@@ -277,31 +278,6 @@ def resume_levels(
     )
     finish = _finisher(group, plan, check_format(group, plan.fmt), after)
     return _store_then(sources, targets, finish, compute, progress, regions), rewritten, total
-
-
-def _only_missing(
-    arrays: Sequence[zarr.Array],
-    level_paths: Sequence[str],
-    sources: Sequence[Any],
-    regions: Sequence[tuple[slice, ...]],
-    group: zarr.Group,
-) -> tuple[list[Any], list[Any], list[tuple[slice, ...]], int, int]:
-    """Of the blocks of ``sources`` going into ``regions`` of ``arrays``, those not stored whole yet."""
-    decode = not _progress.atomic_objects(group.store)
-    _progress.remove_partial_files(group)
-    todo_sources, todo_targets, todo_regions, rewritten, total = [], [], [], 0, 0
-    for array, path, data, region in zip(arrays, level_paths, sources, regions, strict=True):
-        offset = [s.start for s in region]
-        blocks = _progress.block_regions(data, offset)
-        todo, count = _progress.missing_blocks(array, blocks, _progress.stored_keys(group, path), decode)
-        rewritten, total = rewritten + len(todo), total + count
-        for block in todo:
-            todo_sources.append(
-                data[tuple(slice(b.start - o, b.stop - o) for b, o in zip(block, offset, strict=True))]
-            )
-            todo_targets.append(array)
-            todo_regions.append(block)
-    return todo_sources, todo_targets, todo_regions, rewritten, total
 
 
 def write_document(group: zarr.Group, key: str, block: Mapping[str, Any] | list[str], fmt: Format) -> None:
@@ -442,7 +418,7 @@ def append_image(
     sources: Sequence[Any] = part.data
     if resume:
         grown = [_grown_view(a, f.shape) for a, f in zip(arrays, plan.final.levels, strict=True)]
-        sources, targets, regions, rewritten, total = _only_missing(
+        sources, targets, regions, rewritten, total = _progress.missing_writes(
             grown, part.paths, part.data, regions, group
         )
         log_resume(rewritten, total)
@@ -462,18 +438,6 @@ def finish_resizes(
     _measured_then_written(group, final, fmt)
     if after is not None:
         after(group)
-
-
-def log_resume(rewritten: int, total: int) -> None:
-    """Say how much of the write a resume does again (the ``xarray_omezarr.resume`` logger)."""
-    import logging
-
-    logging.getLogger("xarray_omezarr.resume").info(
-        "resume: writing %d of the %d stored objects planned",
-        rewritten,
-        total,
-        extra={"rewritten": rewritten, "total": total},
-    )
 
 
 def rewrite_levels(

@@ -50,8 +50,10 @@ __all__ = [
     "block_objects",
     "block_regions",
     "clear_progress",
+    "log_resume",
     "mark_in_progress",
     "missing_blocks",
+    "missing_writes",
     "read_progress",
     "remove_partial_files",
     "stored_keys",
@@ -179,3 +181,40 @@ def missing_blocks(
             if not done:
                 todo.append(where)
     return todo, total
+
+
+def missing_writes(
+    arrays: Sequence[zarr.Array],
+    level_paths: Sequence[str],
+    sources: Sequence[Any],
+    regions: Sequence[tuple[slice, ...]],
+    group: zarr.Group,
+) -> tuple[list[Any], list[Any], list[tuple[slice, ...]], int, int]:
+    """Of the blocks of ``sources`` going into ``regions`` of ``arrays``, those not stored whole yet."""
+    decode = not atomic_objects(group.store)
+    remove_partial_files(group)
+    todo_sources, todo_targets, todo_regions, rewritten, total = [], [], [], 0, 0
+    for array, path, data, region in zip(arrays, level_paths, sources, regions, strict=True):
+        offset = [s.start for s in region]
+        blocks = block_regions(data, offset)
+        todo, count = missing_blocks(array, blocks, stored_keys(group, path), decode)
+        rewritten, total = rewritten + len(todo), total + count
+        for block in todo:
+            todo_sources.append(
+                data[tuple(slice(b.start - o, b.stop - o) for b, o in zip(block, offset, strict=True))]
+            )
+            todo_targets.append(array)
+            todo_regions.append(block)
+    return todo_sources, todo_targets, todo_regions, rewritten, total
+
+
+def log_resume(rewritten: int, total: int) -> None:
+    """Say how much of the write a resume does again (the ``xarray_omezarr.resume`` logger)."""
+    import logging
+
+    logging.getLogger("xarray_omezarr.resume").info(
+        "resume: writing %d of the %d stored objects planned",
+        rewritten,
+        total,
+        extra={"rewritten": rewritten, "total": total},
+    )
