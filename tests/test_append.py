@@ -141,7 +141,11 @@ def bad_appends(movie: xr.DataArray) -> dict[str, tuple[xr.DataArray, dict, str]
         "no append_dim": (more, {"mode": "a"}, "mode='a' appends to it along append_dim"),
         "region": (more, {"mode": "r+"}, "mode='r+' writes a region"),
         "mode": (more, {"mode": "w-", "append_dim": "t"}, "append_dim needs mode='a'"),
-        "labels": (more, {"append_dim": "t", "labels": {"x": more.isel(t=0, c=0)}}, "appending label images"),
+        "labels": (
+            more,
+            {"append_dim": "t", "labels": {"x": more.isel(t=0, c=0)}},
+            "no label image 'x' to append to",
+        ),
     }
 
 

@@ -49,6 +49,7 @@ class _OmeZarrAccessor(Generic[T]):
         label_metadata: Mapping[str, Mapping[str, Any]] | None = None,
         progress: bool = False,
         filesystem_options: Mapping[str, Any] | None = None,
+        resume: bool = False,
     ) -> list[Any]:
         """Write as an OME-Zarr image with a multiscale pyramid (and labels, or as a plate).
 
@@ -79,6 +80,7 @@ class _OmeZarrAccessor(Generic[T]):
             label_metadata=label_metadata,
             progress=progress,
             filesystem_options=filesystem_options,
+            resume=resume,
         )
 
 

@@ -16,7 +16,7 @@ import zarr
 
 from .describe import DEFAULT_NAME, describe_image
 from .errors import InvalidImageError
-from .incremental import append_to_zarr, open_image_to_extend, refuse_mode, write_region
+from .incremental import append_to_zarr, check_resume, image_to_extend, refuse_mode, write_region
 from .ngff import Format, as_format, writable_tag
 from .read import read_multiscale
 from .scale import Methods, get_method
@@ -28,6 +28,7 @@ from .write.labels import LabelPlan, plan_label, plan_labels
 from .write.options import StorageOptions
 from .write.plan import plan_image, planned_factors
 from .write.plates import PLATE_DIMS, FieldLike, plan_plate
+from .write.resume import resume_image
 from .write.trees import plan_tree, tree_version
 from .write.zipped import write_zipped
 
@@ -105,6 +106,7 @@ def to_zarr(
     label_metadata: Mapping[str, Mapping[str, Any]] | None = None,
     progress: bool = False,
     filesystem_options: Mapping[str, Any] | None = None,
+    resume: bool = False,
 ) -> list[Any]:
     """Write a DataArray as an OME-Zarr image with a multiscale pyramid, and its label images.
 
@@ -158,12 +160,21 @@ def to_zarr(
     labels
         Label images by name, each an integer DataArray on the image's grid (same space coordinates,
         no channel axis). Their pyramids follow the image's levels (see :mod:`xarray_omezarr.write.labels`).
+        With ``append_dim`` or ``region``: each existing label image's part along the same axis, or of
+        the same region, written with the image's part.
     label_metadata
         ``colors`` and ``properties`` per label name; by default each label's ``attrs["image-label"]``.
     progress
         Show a progress bar while the data are written.
     filesystem_options
         Options for the fsspec filesystem of a URL ``store`` (credentials, ``endpoint_url``...).
+    resume
+        Finish this very call after it was interrupted (killed, a lost connection): the store must hold
+        what the call creates (same arrays, chunks, shards, codecs, fill value, levels and method; else
+        :class:`~xarray_omezarr.errors.CannotResumeError`, nothing written); only the blocks not stored
+        whole yet are written, then the metadata. An image already complete is left as it is; where
+        nothing was written yet the image is written. Works for appends (with ``append_dim``, and their
+        labels) too; not for regions, plates or the labels of a first write. See :mod:`xarray_omezarr.write.resume`.
 
     Examples
     --------
@@ -178,19 +189,19 @@ def to_zarr(
     image = image_variable(obj, name if isinstance(obj, xr.Dataset) else None)
     store, storage_options = resolve_target(store, storage_options, filesystem_options)
     mode = mode or ("a" if append_dim is not None else "r+" if region is not None else "w-")
+    if resume:
+        check_resume(mode, region, labels, image)
     if region is not None:
         if mode != "r+" or append_dim is not None:
             raise InvalidImageError(f"region writes use mode='r+' and no append_dim; got mode={mode!r}")
-        if not compute or labels:
-            raise InvalidImageError(
-                "region writes compute at once and write no labels yet (compute=False, labels)"
-            )
-        group = open_image_to_extend(store)
+        if not compute:
+            raise InvalidImageError("region writes compute at once (compute=False is not supported)")
+        group = image_to_extend(store, False)
         if group is None:
             raise InvalidImageError(f"mode='r+' needs an existing image; there is none at {store!r}")
-        return write_region(image, group, region, axis_types=axis_types, progress=progress)
+        return write_region(image, group, region, axis_types=axis_types, progress=progress, labels=labels)
     if mode in ("a", "r+"):
-        group = open_image_to_extend(store)
+        group = image_to_extend(store, resume)
         if group is not None:
             if append_dim is None:
                 refuse_mode(mode, store)
@@ -204,6 +215,7 @@ def to_zarr(
                 labels=labels,
                 compute=compute,
                 progress=progress,
+                resume=resume,
             )
         if mode == "r+":
             raise InvalidImageError(f"mode='r+' needs an existing image; there is none at {store!r}")
@@ -243,6 +255,13 @@ def to_zarr(
     label_plans = plan_labels(
         labels or {}, plan.image, fmt, label_metadata=label_metadata, storage_options=storage_options
     )
+    if resume:
+        if label_plans:
+            raise InvalidImageError(
+                "resume=True does not resume the label images of a first write yet; resume the image "
+                "without labels, then write them with to_zarr_label(..., mode='w')"
+            )
+        return resume_image(plan, store, compute=compute, progress_bar=progress)
     written = engine.write_image(plan, store, mode=mode, compute=compute, progress=progress)
     return written + _write_labels(store, label_plans, mode=mode, compute=compute, progress=progress)
 

@@ -168,6 +168,7 @@ def _convert(args: argparse.Namespace) -> int:
             mode="w" if args.overwrite else "w-",
             storage_options=options or None,
             progress=not args.quiet,
+            resume=args.resume,
         )
     if not args.quiet:
         print(f"wrote {args.output}")
@@ -238,6 +239,11 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--codec", choices=_CODECS, help="compression (default blosc-zstd)")
     convert.add_argument("--variable", help="the data variable to convert, for inputs with several")
     convert.add_argument("--overwrite", action="store_true", help="replace an existing store at OUTPUT")
+    convert.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish a conversion that was interrupted, writing only what is missing (same arguments)",
+    )
     convert.add_argument("--quiet", action="store_true", help="no progress bar")
     convert.set_defaults(run=_convert)
 

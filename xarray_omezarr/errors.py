@@ -18,6 +18,7 @@ zarr.json: 'multiscales' is missing
 from __future__ import annotations
 
 __all__ = [
+    "CannotResumeError",
     "InvalidImageError",
     "InvalidImageTypeError",
     "MalformedStoreError",
@@ -39,6 +40,10 @@ class InvalidImageError(OmeZarrError, ValueError):
 
 class InvalidImageTypeError(OmeZarrError, TypeError):
     """Input of the wrong type (a label that is not integers, a field that is not a DataArray...)."""
+
+
+class CannotResumeError(InvalidImageError):
+    """``resume=True`` found a store that the same call would not have written; nothing was written."""
 
 
 class TargetExistsError(OmeZarrError, FileExistsError):

@@ -3,7 +3,8 @@
 The existing image is read into the model (:mod:`.read`); the new data are planned on its pyramid,
 with its own factors, method, chunks, shards and codecs (:mod:`.write.append`,
 :mod:`.write.regions`); the engine writes them and rewrites the OME metadata last. Each gives the
-store one call writing the final image gives. Resuming a killed write is not here yet.
+store one call writing the final image gives. ``resume=True`` finishes an append that was killed
+(see :mod:`.write.resume` for image writes).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import xarray as xr
 import zarr
 
 from .describe import Described, describe_image
-from .errors import InvalidImageError, NoImageError
+from .errors import CannotResumeError, InvalidImageError, NoImageError
 from .model import Multiscale
 from .read import group_ome, read_multiscale
 from .scale import get_method
@@ -24,9 +25,17 @@ from .write import engine
 from .write.append import check_compatible, existing_options, plan_append, pyramid_factors_of, without_windows
 from .write.groups import check_format, describe_store
 from .write.plan import ImagePlan, plan_image
+from .write.plates import PLATE_DIMS
 from .write.regions import level_regions, region_from_slices, region_of_part
 
-__all__ = ["append_to_zarr", "open_image_to_extend", "update_pyramid", "write_region"]
+__all__ = [
+    "append_to_zarr",
+    "check_resume",
+    "image_to_extend",
+    "open_image_to_extend",
+    "update_pyramid",
+    "write_region",
+]
 
 
 def open_image_to_extend(store: StoreLike) -> zarr.Group | None:
@@ -49,6 +58,30 @@ def open_image_to_extend(store: StoreLike) -> zarr.Group | None:
     return group
 
 
+def check_resume(mode: WriteMode, region: Any, labels: Any, image: xr.DataArray) -> None:
+    """The writes ``resume=True`` can finish: images (``mode="w-"`` or ``"w"``) and appends (``"a"``)."""
+    if mode not in ("w-", "w", "a") or region is not None:
+        raise InvalidImageError(
+            f"resume=True finishes an interrupted image write or append (mode 'w-', 'w' or 'a'); got mode={mode!r}"
+            + (" with a region: write the region again instead" if region is not None else "")
+        )
+    if (labels and mode != "a") or all(d in image.dims for d in PLATE_DIMS):
+        raise InvalidImageError(
+            "resume=True does not resume label images (other than in appends) or plates yet; write them "
+            "again with mode='w'"
+        )
+
+
+def image_to_extend(store: StoreLike, resume: bool) -> zarr.Group | None:
+    """The image to append to; with ``resume``, a store whose first write was interrupted gives ``None``."""
+    try:
+        return open_image_to_extend(store)
+    except InvalidImageError:
+        if not resume:
+            raise
+        return None  # resume_image checks it holds what the first write creates
+
+
 def _stored_options(group: zarr.Group, paths: list[str]) -> list[dict[str, Any]]:
     """Each level's codecs and fill value as stored, for the new part to be encoded alike."""
     options = []
@@ -69,8 +102,13 @@ def append_to_zarr(
     labels: Any = None,
     compute: bool = True,
     progress: bool = False,
+    resume: bool = False,
 ) -> list[Any]:
     """Append ``image`` to the image in ``group`` along ``append_dim``; see :func:`xarray_omezarr.to_zarr`.
+
+    With ``resume``, an append that was interrupted is finished (only the blocks of the new part not
+    stored whole yet are written), and an append already complete (the image ends with ``image``) is
+    left as it is.
 
     Examples
     --------
@@ -86,21 +124,125 @@ def append_to_zarr(
     """
     if mode != "a":
         raise InvalidImageError(f"append_dim needs mode='a'; got mode={mode!r}")
-    if labels:
-        raise InvalidImageError(
-            "appending label images is not supported yet; append the image, then write its labels with "
-            "to_zarr_label(..., mode='w')"
+    labelled = _label_groups(group, labels or {})
+    # every part is planned before anything is written
+    parts: list[tuple[zarr.Group, xr.DataArray, str | None]] = [(group, image, None)]
+    parts += [(node, labels[name], name) for name, node in labelled]  # type: ignore[index]
+    plans = [
+        _planned_append(node, data, append_dim, axis_types if name is None else None, resume)
+        for node, data, name in parts
+    ]
+    written: list[Any] = []
+    for (node, _, name), plan in zip(parts, plans, strict=True):
+        if plan is None:  # resume=True, and this part is appended already
+            engine.log_resume(0, 0)
+            continue
+        after = None if name is None else _label_block_keeper(group, node, name)
+        if isinstance(plan, Multiscale):  # resume=True, and the append was killed while resizing
+            engine.finish_resizes(node, plan, check_format(node), after)
+            engine.log_resume(0, 0)
+            continue
+        written += engine.append_image(
+            plan, node, compute=compute, progress=progress, resume=resume, after=after
         )
-    existing = read_multiscale(group)
+    return written
+
+
+def _label_groups(group: zarr.Group, labels: Mapping[str, Any]) -> list[tuple[str, zarr.Group]]:
+    """The label images to append to, each an existing ``labels/<name>`` of the image."""
+    out = []
+    for name in labels:
+        node = group.get(f"labels/{name}")
+        if not isinstance(node, zarr.Group):
+            raise InvalidImageError(
+                f"the image has no label image {name!r} to append to; write it first with to_zarr_label"
+            )
+        out.append((name, node))
+    return out
+
+
+def _planned_append(
+    node: zarr.Group, data: xr.DataArray, append_dim: str, axis_types: Any, resume: bool
+) -> Any:
+    """The append plan of ``data`` onto the image in ``node``; ``None`` if ``resume`` finds it appended."""
+    existing = read_multiscale(node)
+    described = describe_image(data, axis_types=axis_types)
     paths = [level.path for level in existing.levels]
-    plan = plan_append(
-        describe_image(image, axis_types=axis_types),
-        existing,
-        _stored_options(group, paths),
-        append_dim,
-        check_format(group),
+    if resume and append_dim in existing.dims:
+        resized = _resizing_interrupted(existing, described, node, append_dim)
+        if resized is not None:
+            return resized
+    try:
+        return plan_append(described, existing, _stored_options(node, paths), append_dim, check_format(node))
+    except InvalidImageError:
+        if resume and _already_appended(described, existing, node, append_dim):
+            return None
+        raise
+
+
+def _resizing_interrupted(
+    existing: Multiscale, part: Described, node: zarr.Group, append_dim: str
+) -> Multiscale | None:
+    """The image as the append makes it, if that append was killed while resizing its arrays.
+
+    The resizes (level 0 first) come after all the data are stored, so levels of different extents
+    along the append axis (which is never downsampled) mean the data are there: only the resizes
+    left and the metadata remain to be done.
+    """
+    from dataclasses import replace
+
+    axis = existing.dims.index(append_dim)
+    extents = {level.shape[axis] for level in existing.levels}
+    if len(extents) == 1:
+        return None
+    if existing.axes[axis].type == "channel" or not _already_appended(part, existing, node, append_dim):
+        raise CannotResumeError(
+            f"the image's levels have different sizes along {append_dim!r} ({sorted(extents)}), but level 0 "
+            "does not end with this part: it is not the append that was interrupted (nothing was written)"
+        )
+    top = max(extents)
+    levels = tuple(
+        replace(level, shape=tuple(top if i == axis else n for i, n in enumerate(level.shape)))
+        for level in existing.levels
     )
-    return engine.append_image(plan, group, compute=compute, progress=progress)
+    return replace(existing, levels=levels, omero=without_windows(existing.omero))
+
+
+def _label_block_keeper(image: zarr.Group, node: zarr.Group, name: str) -> Any:
+    """What puts a label's ``image-label`` block back once its multiscale metadata is written again."""
+    block = dict(group_ome(node).get("image-label") or {})
+    fmt = check_format(image)
+
+    def after(_: zarr.Group) -> None:
+        labels_group = zarr.open_group(image.store_path / "labels", mode="r+")
+        engine.write_image_label(labels_group, name, block, fmt)
+
+    return after
+
+
+def _already_appended(part: Described, existing: Multiscale, group: zarr.Group, append_dim: str) -> bool:
+    """Whether the image already ends with ``part`` along ``append_dim`` (an append that completed)."""
+    import math
+
+    import numpy as np
+
+    axis = existing.dims.index(append_dim)
+    if part.dims != existing.dims or np.dtype(part.image.dtype) != np.dtype(existing.dtype):
+        return False
+    size, count = existing.levels[0].shape[axis], part.image.levels[0].shape[axis]
+    if count > size:
+        return False
+    held, given = existing.levels[0].geometry[axis], part.geometry[axis]
+    if existing.axes[axis].type == "channel":
+        labels, mine = existing.channel_labels(), part.image.channel_labels()
+        if labels is None or mine is None or list(labels[size - count :]) != list(mine):
+            return False
+    elif not math.isclose(given.translation, held.translation + held.scale * (size - count), abs_tol=1e-9):
+        return False
+    level0 = group[existing.levels[0].path]
+    assert isinstance(level0, zarr.Array)
+    tail = tuple(slice(size - count, size) if i == axis else slice(None) for i in range(len(existing.dims)))
+    return bool(np.array_equal(np.asarray(level0[tail]), np.asarray(part.data)))
 
 
 def refuse_mode(mode: WriteMode, store: StoreLike) -> None:
@@ -178,6 +320,18 @@ def update_pyramid(
     group = open_image_to_extend(store)
     if group is None:
         raise NoImageError(f"there is no OME-Zarr image at {describe_store(store)} to update")
+    return _update(group, region, compute=compute, progress=progress)
+
+
+def _update(
+    group: zarr.Group,
+    region: Mapping[str, slice] | None,
+    *,
+    compute: bool = True,
+    progress: bool = False,
+    after: Any = None,
+) -> list[Any]:
+    """:func:`update_pyramid` of the image (or label image) ``group``."""
     existing = read_multiscale(group)
     import dask.array as dask_array
 
@@ -187,7 +341,7 @@ def update_pyramid(
     changed = region_from_slices(existing, region or {})
     regions: list[Any] = level_regions(existing, cumulative, get_method(existing.method), changed)
     regions[0] = None  # level 0 is the source: it is as the caller made it
-    return engine.rewrite_levels(plan, group, regions, compute=compute, progress=progress)
+    return engine.rewrite_levels(plan, group, regions, compute=compute, progress=progress, after=after)
 
 
 def write_region(
@@ -197,18 +351,40 @@ def write_region(
     *,
     axis_types: Any = None,
     progress: bool = False,
+    labels: Mapping[str, xr.DataArray] | None = None,
 ) -> list[Any]:
     """Write ``part`` into level 0 of the image in ``group``, then every coarser level where it reaches.
 
     ``region="auto"`` places the part by its coordinates, which must lie on the image's pixels;
-    a mapping of dim names to slices (level-0 index space) places it explicitly.
+    a mapping of dim names to slices (level-0 index space) places it explicitly. ``labels`` holds
+    each label image's part of the same region (by its stored name), written into it alike.
     """
+    labelled = _label_groups(group, labels or {})
+    parts: list[tuple[zarr.Group, xr.DataArray, Any, Any]] = [(group, part, axis_types, None)]
+    parts += [(node, labels[name], None, _label_block_keeper(group, node, name)) for name, node in labelled]  # type: ignore[index]
+    # every part is placed (and checked) before anything is written
+    placed = [_placed(data, node, region, types, after is not None) for node, data, types, after in parts]
+    for (node, _, _, after), (data, where, dims) in zip(parts, placed, strict=True):
+        _write_level0(node, data, where)
+        _update(node, dict(zip(dims, where, strict=True)), progress=progress, after=after)
+    return []
 
+
+def _placed(
+    part: xr.DataArray, group: zarr.Group, region: str | Mapping[str, slice], axis_types: Any, label: bool
+) -> Any:
+    """The part's data in the spec's order, its region of level 0, and the image's dims.
+
+    A label's region leaves out the image's dims it does not have (the channel axis); the image's
+    own region was checked first, so no unknown name is left out unseen.
+    """
     import dask.array as dask_array
 
     existing = read_multiscale(group)
     described = describe_image(part, axis_types=axis_types)
     if isinstance(region, Mapping):
+        if label:
+            region = {k: v for k, v in region.items() if k in existing.dims}
         # placed by index: a dim without a coordinate (so without units) takes the image's axis
         axes = tuple(
             theirs if dim not in part.coords else mine
@@ -228,8 +404,13 @@ def write_region(
             )
     else:
         raise InvalidImageError(f"region must be 'auto' or a mapping of dims to slices; got {region!r}")
-    level0 = group[existing.levels[0].path]
-    assert isinstance(level0, zarr.Array)
     data = described.data if hasattr(described.data, "dask") else dask_array.from_array(described.data)
+    return data, where, existing.dims
+
+
+def _write_level0(group: zarr.Group, data: Any, where: Any) -> None:
+    import dask.array as dask_array
+
+    level0 = group[read_multiscale(group).levels[0].path]
+    assert isinstance(level0, zarr.Array)
     dask_array.store(data, level0, regions=where, lock=False)  # type: ignore[arg-type]
-    return update_pyramid(group, dict(zip(existing.dims, where, strict=True)), progress=progress)

@@ -26,6 +26,7 @@ from .write.groups import GroupLike, check_format, check_group_fmt, open_label_t
 from .write.labels import check_label_dtype
 from .write.options import StorageOptions, warn_scaler
 from .write.plan import described_levels, plan_image, plan_levels
+from .write.resume import resume_image
 
 __all__ = [
     "FormatV04",
@@ -172,6 +173,7 @@ def write_image(
     mode: WriteMode = "w-",
     progress: bool = False,
     axis_types: Mapping[str, str | None] | None = None,
+    resume: bool = False,
     **metadata: Any,
 ) -> list[Any]:
     """Write an image and its downsampled pyramid, according to the OME-Zarr specification.
@@ -206,6 +208,8 @@ def write_image(
         ``"w-"`` (default) refuses existing data, ``"w"`` replaces it; ``progress`` shows a progress bar.
     axis_types
         Axis types for dims whose names do not imply one, e.g. ``{"row": "space"}``.
+    resume
+        Finish this call after it was interrupted (see :func:`xarray_omezarr.to_zarr`).
     **metadata
         ``omero``, ``name`` and other multiscale keys.
 
@@ -232,6 +236,8 @@ def write_image(
         omero=omero,
         extra=metadata,
     )
+    if resume:
+        return resume_image(plan, group, compute=compute, progress_bar=progress)
     return engine.write_image(plan, group, mode=mode, compute=compute, progress=progress)
 
 

@@ -12,8 +12,6 @@ leaves a store claiming to be more complete than it is:
 
 from __future__ import annotations
 
-import itertools
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -23,24 +21,28 @@ import zarr
 
 from ..config import pipelined
 from ..errors import InvalidImageError, TargetExistsError
-from ..geometry.axes import Axis
 from ..model import Multiscale
 from ..ngff import Format, multiscale_json, ome_attributes
 from ..ngff.omero import needs_windows, with_windows
-from ..scale.chunking import read_blocks
 from ..stores import WriteMode
 from . import execution
+from . import progress as _progress
 from .append import AppendPlan
 from .blocks import write_target
 from .groups import GroupLike, check_format, check_group_fmt
 from .plan import ImagePlan
 from .plates import PlatePlan
+from .progress import log_resume
+from .windows import channel_ranges
 
 __all__ = [
     "append_image",
-    "channel_ranges",
+    "finish_resizes",
     "list_label",
+    "planned_arrays",
+    "planned_document",
     "preflight",
+    "resume_levels",
     "rewrite_levels",
     "write_document",
     "write_image",
@@ -71,6 +73,17 @@ def _create_arrays(plan: ImagePlan, into: zarr.Group, overwrite: bool) -> list[z
 
 _CHECKED: set[tuple[Any, ...]] = set()
 """Array settings zarr has accepted in this process (bounded below)."""
+
+
+def planned_arrays(plan: ImagePlan) -> list[zarr.Array]:
+    """The plan's arrays, created in memory: what the store's arrays must equal for a resume."""
+    memory = zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=plan.fmt.zarr_format)
+    return _create_arrays(plan, memory, False)
+
+
+def planned_document(plan: ImagePlan) -> dict[str, Any]:
+    """The OME metadata the plan writes, before its channel windows are measured (unwrapped)."""
+    return multiscale_json(plan.image, plan.fmt, plan.datasets)
 
 
 def preflight(plan: ImagePlan) -> None:
@@ -111,35 +124,6 @@ def write_multiscale_metadata(
     group.attrs.update(fmt.wrap(multiscale_json(image, fmt, datasets)))
 
 
-def channel_ranges(array: zarr.Array, axes: Sequence[Axis]) -> np.ndarray:
-    """The finite data range of each channel of a written level, as a ``(channels, 2)`` array.
-
-    Read back block by block (blocks of whole chunks, up to 16 MiB, which zarr decodes in parallel), so
-    memory stays bounded whatever the level's size. A channel with no finite value gets NaN.
-    """
-    channel = next((i for i, a in enumerate(axes) if a.type == "channel"), None)
-    count = array.shape[channel] if channel is not None else 1
-    lows, highs = np.full(count, np.inf), np.full(count, -np.inf)
-    step = read_blocks(array.chunks, array.shape, array.dtype, axes)
-    starts = [range(0, n, s) for n, s in zip(array.shape, step, strict=True)]
-    for corner in itertools.product(*starts):
-        region = tuple(slice(c, c + s) for c, s in zip(corner, step, strict=True))
-        block = np.asarray(array[region])
-        block = np.moveaxis(block, channel, 0) if channel is not None else block[None]
-        if block.dtype.kind == "f":
-            block = np.where(np.isfinite(block), block, np.nan)
-        over = tuple(range(1, block.ndim))
-        first = corner[channel] if channel is not None else 0
-        index = slice(first, first + block.shape[0])
-        with warnings.catch_warnings():  # a block with no finite value of a channel: NaN, which fmin skips
-            warnings.simplefilter("ignore", RuntimeWarning)
-            lows[index] = np.fmin(lows[index], np.nanmin(block, axis=over).astype(float))
-            highs[index] = np.fmax(highs[index], np.nanmax(block, axis=over).astype(float))
-    lows[np.isinf(lows)] = np.nan
-    highs[np.isinf(highs)] = np.nan
-    return np.stack([lows, highs], axis=1)
-
-
 def _refuse_memory_store_on_a_cluster(group: GroupLike) -> None:
     """A MemoryStore lives in this process: workers in other processes would write into copies of it."""
     store = group.store if isinstance(group, zarr.Group) else getattr(group, "store", group)
@@ -177,8 +161,12 @@ def _store_then(
     import dask
     import dask.array as da
 
-    stored = da.store(  # type: ignore[call-overload]
-        list(sources), list(targets), regions=regions, lock=False, compute=False, return_stored=False
+    stored = (
+        da.store(  # type: ignore[call-overload]
+            list(sources), list(targets), regions=regions, lock=False, compute=False, return_stored=False
+        )
+        if sources
+        else None  # a resume that finds every block stored: the metadata only
     )
     done = dask.delayed(finish, pure=False)(stored)
     if compute:
@@ -213,14 +201,53 @@ def write_image(
     else:
         group, fmt = check_group_fmt(target, plan.fmt, mode=mode)
     _refuse_existing(group, plan.paths, mode)
+    # from here on, resume=True can finish what a killed write leaves (see .progress)
+    _progress.mark_in_progress(group, planned_document(plan), "creating")
     arrays = _create_arrays(plan, group, overwrite=mode == "w")
+    _progress.mark_in_progress(group, planned_document(plan), "writing")
+    finish = _finisher(group, plan, fmt, after)
+    return _store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
 
+
+def _finisher(
+    group: zarr.Group, plan: ImagePlan, fmt: Format, after: Callable[[zarr.Group], None] | None
+) -> Callable[..., None]:
     def finish(*_: Any) -> None:
         _measured_then_written(group, plan.image, fmt, plan.datasets)
         if after is not None:
             after(group)
+        _progress.clear_progress(group)
 
-    return _store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
+    return finish
+
+
+def resume_levels(
+    plan: ImagePlan,
+    group: zarr.Group,
+    *,
+    compute: bool | None = True,
+    progress: bool = False,
+    after: Callable[[zarr.Group], None] | None = None,
+) -> tuple[list[Any], int, int]:
+    """Write the blocks of the plan that ``group`` does not hold whole yet, then the OME metadata.
+
+    The group's arrays are the plan's (the caller checked them). A block of whole stored objects is
+    written again when one of its objects is missing (see :mod:`.progress` for why an object that
+    exists is complete). Returns what :func:`write_image` returns, and the numbers of objects
+    rewritten and planned.
+    """
+    arrays = [group[level.path] for level in plan.image.levels]
+    whole = [tuple(slice(0, n) for n in level.shape) for level in plan.image.levels]
+    assert all(isinstance(a, zarr.Array) for a in arrays)
+    sources, targets, regions, rewritten, total = _progress.missing_writes(
+        arrays,  # type: ignore[arg-type]
+        plan.paths,
+        plan.data,
+        whole,
+        group,
+    )
+    finish = _finisher(group, plan, check_format(group, plan.fmt), after)
+    return _store_then(sources, targets, finish, compute, progress, regions), rewritten, total
 
 
 def write_document(group: zarr.Group, key: str, block: Mapping[str, Any] | list[str], fmt: Format) -> None:
@@ -356,13 +383,20 @@ def _grown_view(array: zarr.Array, shape: tuple[int, ...]) -> zarr.Array:
 
 
 def append_image(
-    plan: AppendPlan, group: zarr.Group, *, compute: bool | None = True, progress: bool = False
+    plan: AppendPlan,
+    group: zarr.Group,
+    *,
+    compute: bool | None = True,
+    progress: bool = False,
+    resume: bool = False,
+    after: Callable[[zarr.Group], None] | None = None,
 ) -> list[Any]:
     """Append a planned part to the image ``group``: its data beyond every level's extent first, invisible
     to readers; then every level's new shape; then the OME metadata (channel windows measured again).
 
     A write killed before the shapes change leaves the image as it was (its new chunks lie beyond the
-    stored shape, where nothing reads them).
+    stored shape, where nothing reads them). With ``resume``, only the blocks of the new part that are
+    not stored whole yet are written (see :mod:`.progress`).
     """
     part = plan.part
     arrays, targets, regions = [], [], []
@@ -389,8 +423,32 @@ def append_image(
         for array, final in zip(arrays, plan.final.levels, strict=True):
             array.resize(final.shape)
         _measured_then_written(group, plan.final, part.fmt)
+        if after is not None:
+            after(group)
 
-    return _store_then(part.data, targets, finish, compute, progress, regions)
+    sources: Sequence[Any] = part.data
+    if resume:
+        grown = [_grown_view(a, f.shape) for a, f in zip(arrays, plan.final.levels, strict=True)]
+        sources, targets, regions, rewritten, total = _progress.missing_writes(
+            grown, part.paths, part.data, regions, group
+        )
+        log_resume(rewritten, total)
+    return _store_then(sources, targets, finish, compute, progress, regions)
+
+
+def finish_resizes(
+    group: zarr.Group, final: Multiscale, fmt: Format, after: Callable[[zarr.Group], None] | None = None
+) -> None:
+    """Finish an append killed while its arrays were being resized: its data are all stored (the
+    resizes come after them), so the arrays not resized yet are, then the OME metadata is written."""
+    for level in final.levels:
+        array = group[level.path]
+        assert isinstance(array, zarr.Array)
+        if array.shape != level.shape:
+            array.resize(level.shape)
+    _measured_then_written(group, final, fmt)
+    if after is not None:
+        after(group)
 
 
 def rewrite_levels(
@@ -400,6 +458,7 @@ def rewrite_levels(
     *,
     compute: bool | None = True,
     progress: bool = False,
+    after: Callable[[zarr.Group], None] | None = None,
 ) -> list[Any]:
     """Rewrite ``regions`` (one per level, ``None`` to leave a level alone) of the image ``group`` from the
     plan's data, then its OME metadata (channel windows measured again).
@@ -419,5 +478,7 @@ def rewrite_levels(
 
     def finish(*_: Any) -> None:
         _measured_then_written(group, plan.image, plan.fmt)
+        if after is not None:
+            after(group)
 
     return _store_then(sources, targets, finish, compute, progress, where)

@@ -25,6 +25,16 @@ StorageOptions = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 """``zarr.create_array`` options for every level (one dict) or for each (a list)."""
 
 
+def warn_scaler(scaler: Any) -> None:
+    """The seed API's ``scaler`` argument is deprecated and ignored: say so (at the caller's call)."""
+    if scaler is not None:
+        warnings.warn(
+            "the 'scaler' argument is deprecated and ignored; use scale_factors and method",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+
+
 def default_compressors(fmt: Format) -> Any:
     """The codec used unless ``storage_options`` names one: Blosc's zstd at level 1 with byte shuffle.
 
@@ -174,13 +184,3 @@ def array_options(
     if fmt.zarr_format == 3:
         options["compressors"] = _as_zarr3_codecs(options["compressors"])
     return {"chunks": chunks, "shards": shards, **options}
-
-
-def warn_scaler(scaler: Any) -> None:
-    """The seed API's ``scaler`` argument is accepted for compatibility, deprecated and ignored."""
-    if scaler is not None:
-        warnings.warn(
-            "the 'scaler' argument is deprecated and ignored; use scale_factors and method",
-            DeprecationWarning,
-            stacklevel=3,
-        )

@@ -1,0 +1,66 @@
+"""Writes that ``tests/test_resume.py`` runs in a subprocess and kills with SIGKILL, and their inputs.
+
+Run as ``python -m tests.support.killed_writes KIND PATH VERSION`` (``KIND`` is ``write`` or
+``append``); the conversion is the real command line, ``xarray-omezarr convert``. The same functions
+give the test its one-call reference stores, so both sides write exactly the same image.
+
+Examples
+--------
+>>> movie().sizes
+Frozen({'t': 8, 'c': 2, 'y': 256, 'x': 256})
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+import xarray_omezarr  # noqa: F401  (registers the accessor)
+
+__all__ = ["OPTIONS", "append", "movie", "write"]
+
+OPTIONS: dict[str, Any] = {
+    "scale_factors": (2, 4),
+    "method": "local_mean",
+    "storage_options": {"chunks": (1, 1, 64, 64)},
+}
+"""How every write here is made: three levels of small chunks (many objects to kill a write among)."""
+
+
+def movie(frames: int = 8) -> xr.DataArray:
+    """A deterministic two-channel time-lapse, smooth enough to compress like a real one."""
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:256, 0:256]
+    base = (1000 + 800 * np.sin(y / 37.0) * np.cos(x / 23.0)).astype("float32")
+    data = np.stack(
+        [np.stack([base * (1 + 0.1 * t) + c * 200 for c in range(2)]) for t in range(frames)]
+    ) + rng.normal(0, 20, (frames, 2, 256, 256)).astype("float32")
+    return xr.DataArray(
+        data.astype("uint16"),
+        dims=("t", "c", "y", "x"),
+        coords={
+            "t": xr.Variable("t", np.arange(frames) * 30.0, {"units": "second"}),
+            "c": ["DAPI", "GFP"],
+            "y": xr.Variable("y", np.arange(256) * 1.0, {"units": "micrometer"}),
+            "x": xr.Variable("x", np.arange(256) * 1.0, {"units": "micrometer"}),
+        },
+        name="movie",
+    )
+
+
+def write(path: str, version: str, resume: bool = False) -> None:
+    """Write the whole movie in one call (dask input)."""
+    movie().chunk({"t": 1}).omezarr.to_zarr(path, version=version, resume=resume, **OPTIONS)
+
+
+def append(path: str, version: str, resume: bool = False) -> None:
+    """Append the movie's second half to a store that holds its first half."""
+    movie().isel(t=slice(4, 8)).omezarr.to_zarr(path, append_dim="t", resume=resume)
+
+
+if __name__ == "__main__":
+    kind, target, version = sys.argv[1:4]
+    {"write": write, "append": append}[kind](target, version)
