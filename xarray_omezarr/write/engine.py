@@ -184,12 +184,14 @@ def write_image(
     progress: bool = False,
     after: Callable[[zarr.Group], None] | None = None,
     preflighted: bool = False,
+    resumable: bool = True,
 ) -> list[Any]:
     """Carry out ``plan`` into ``target`` (a group, or a path or store where one is created).
 
     ``after`` runs with the image's group once its data and metadata are written. ``preflighted``
-    says the caller already ran :func:`preflight` on the plan. Returns ``[]``, or with
-    ``compute=False`` the delayed write.
+    says the caller already ran :func:`preflight` on the plan. ``resumable`` records the write's
+    progress in the group for ``resume=True`` (label images and plate fields, which cannot be resumed,
+    save those three metadata writes). Returns ``[]``, or with ``compute=False`` the delayed write.
     """
     if not preflighted:
         preflight(plan)
@@ -202,21 +204,28 @@ def write_image(
         group, fmt = check_group_fmt(target, plan.fmt, mode=mode)
     _refuse_existing(group, plan.paths, mode)
     # from here on, resume=True can finish what a killed write leaves (see .progress)
-    _progress.mark_in_progress(group, planned_document(plan), "creating")
+    if resumable:
+        _progress.mark_in_progress(group, planned_document(plan), "creating")
     arrays = _create_arrays(plan, group, overwrite=mode == "w")
-    _progress.mark_in_progress(group, planned_document(plan), "writing")
-    finish = _finisher(group, plan, fmt, after)
+    if resumable:
+        _progress.mark_in_progress(group, planned_document(plan), "writing")
+    finish = _finisher(group, plan, fmt, after, resumable)
     return _store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
 
 
 def _finisher(
-    group: zarr.Group, plan: ImagePlan, fmt: Format, after: Callable[[zarr.Group], None] | None
+    group: zarr.Group,
+    plan: ImagePlan,
+    fmt: Format,
+    after: Callable[[zarr.Group], None] | None,
+    resumable: bool = True,
 ) -> Callable[..., None]:
     def finish(*_: Any) -> None:
         _measured_then_written(group, plan.image, fmt, plan.datasets)
         if after is not None:
             after(group)
-        _progress.clear_progress(group)
+        if resumable:
+            _progress.clear_progress(group)
 
     return finish
 
@@ -306,6 +315,7 @@ def write_label(
         compute=compute,
         progress=progress,
         after=after,
+        resumable=False,
     )
 
 
@@ -335,7 +345,9 @@ def write_plate(plan: PlatePlan, store: GroupLike, *, mode: WriteMode = "w-", pr
         writes: list[Any] = []
         for i, field in enumerate(fields):
             target = root.store_path / path / str(i)
-            writes += write_image(field.image, target, mode="w", compute=False, preflighted=True)
+            writes += write_image(
+                field.image, target, mode="w", compute=False, preflighted=True, resumable=False
+            )
             if field.labels:
                 group = zarr.open_group(target, mode="r+")
                 for label in field.labels:
