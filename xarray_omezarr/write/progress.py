@@ -35,9 +35,11 @@ to be recomputed because of a finer one.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,16 +71,26 @@ def mark_in_progress(group: zarr.Group, document: dict[str, Any], phase: str) ->
     """Record in ``group`` that a write of the image whose OME metadata is ``document`` is under way.
 
     ``phase`` is ``"creating"`` (set before the arrays are created, or replaced with ``mode="w"``)
-    or ``"writing"`` (every array is created, data are being written).
+    or ``"writing"`` (every array is created, data are being written). The document is kept as
+    compressed, base64-encoded JSON: a reader or validator that searches the attributes for
+    ``multiscales`` must not take a write in progress for an image.
     """
-    record = {"phase": phase, "metadata": json.loads(json.dumps(document, default=repr))}
+    text = json.dumps(document, default=repr, sort_keys=True).encode()
+    record = {"phase": phase, "metadata": base64.b64encode(zlib.compress(text)).decode("ascii")}
     group.attrs.update({PROGRESS_KEY: record})
 
 
 def read_progress(group: zarr.Group) -> dict[str, Any] | None:
-    """The record :func:`mark_in_progress` left in ``group`` (``phase``, ``metadata``), or ``None``."""
+    """The record :func:`mark_in_progress` left in ``group`` (``phase``, ``metadata`` decoded), or ``None``."""
     found = group.attrs.get(PROGRESS_KEY)
-    return dict(found) if isinstance(found, dict) else None
+    if not isinstance(found, dict):
+        return None
+    record = dict(found)
+    try:
+        record["metadata"] = json.loads(zlib.decompress(base64.b64decode(str(record.get("metadata", "")))))
+    except (ValueError, zlib.error):
+        record["metadata"] = {}  # not ours, or damaged: compared with the plan, it differs
+    return record
 
 
 def clear_progress(group: zarr.Group) -> None:
