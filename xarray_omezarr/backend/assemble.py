@@ -22,6 +22,7 @@ from ..describe import DEFAULT_NAME
 from ..model import Level, Multiscale
 from ..read import child_group, group_ome, label_names, read_multiscale, read_plate, read_well
 from .arrays import OmeZarrBackendArray, StackedFieldsArray
+from .lazy_coordinates import level_transformation, physical_coordinates
 
 __all__ = [
     "ImageNode",
@@ -64,9 +65,10 @@ class ImageNode:
         return node
 
 
-def open_image(group: zarr.Group, index: int = 0) -> ImageNode:
-    """Read multiscale ``index`` of ``group`` with what the backend needs beside the model."""
-    return ImageNode(group, read_multiscale(group, index), group_ome(group))
+def open_image(group: zarr.Group, index: int = 0, coordinate_system: str | None = None) -> ImageNode:
+    """Read multiscale ``index`` of ``group`` (in ``coordinate_system``, a 0.6 system's name) with what
+    the backend needs beside the model."""
+    return ImageNode(group, read_multiscale(group, index, coordinate_system), group_ome(group))
 
 
 def _field_paths(group: zarr.Group) -> list[str]:
@@ -102,7 +104,12 @@ def level_dataset(image: ImageNode, level: int = 0) -> xr.Dataset:
     dims = tuple(a.name for a in image.axes)
     coords: dict[str, Any] = {}
     labels = image.channel_labels()
+    lazy = None
+    if ref.transformation is not None:
+        lazy = physical_coordinates(level_transformation(ref), image.axes, image.array(level).shape)
     for axis, size, geometry in zip(image.axes, image.array(level).shape, ref.geometry, strict=True):
+        if lazy is not None and axis.type != "channel":
+            continue  # a non-axis-aligned level: its dims are plain index dims, its coordinates lazy
         if axis.type == "channel":
             if labels is not None:
                 coords[axis.name] = xr.Variable(axis.name, np.asarray(labels, dtype=object))
@@ -120,7 +127,8 @@ def level_dataset(image: ImageNode, level: int = 0) -> xr.Dataset:
         "compressors": array.compressors,
         "dtype": variable.dtype,
     }
-    return xr.Dataset({_variable_name(image): variable}, coords=coords, attrs={"ome": dict(image.ome)})
+    ds = xr.Dataset({_variable_name(image): variable}, coords=coords, attrs={"ome": dict(image.ome)})
+    return ds if lazy is None else ds.assign_coords(lazy)
 
 
 def _label_variable_name(label: str, taken: set[str]) -> str:
@@ -184,7 +192,11 @@ def _image_nodes(
 
 
 def group_nodes(
-    group: zarr.Group, prefix: str, drop_variables: str | Iterable[str] | None = None, multiscale: int = 0
+    group: zarr.Group,
+    prefix: str,
+    drop_variables: str | Iterable[str] | None = None,
+    multiscale: int = 0,
+    coordinate_system: str | None = None,
 ) -> dict[str, xr.Dataset]:
     """Tree nodes of an image (levels and labels), a well (its fields) or a plate (rows, wells, fields)."""
     ome = group_ome(group)
@@ -202,7 +214,7 @@ def group_nodes(
         for field in _field_paths(group):
             nodes.update(group_nodes(child_group(group, field, "field"), f"{prefix}/{field}", drop_variables))
         return nodes
-    nodes = _image_nodes(open_image(group, multiscale), prefix, drop_variables)
+    nodes = _image_nodes(open_image(group, multiscale, coordinate_system), prefix, drop_variables)
     names = label_names(group)
     if names:
         nodes[f"{prefix}/labels"] = xr.Dataset(

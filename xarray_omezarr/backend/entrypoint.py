@@ -37,6 +37,7 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         "level",
         "multiscale",
         "labels",
+        "coordinate_system",
         "storage_options",
     )
 
@@ -60,6 +61,7 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         level: int = 0,
         multiscale: int = 0,
         labels: bool = True,
+        coordinate_system: str | None = None,
         storage_options: dict[str, Any] | None = None,
     ) -> xr.Dataset:
         group = open_readonly_group(filename_or_obj, storage_options)
@@ -69,7 +71,7 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         elif "well" in ome:
             ds = well_dataset(group, level)
         else:
-            ds = level_dataset(open_image(group, multiscale), level)
+            ds = level_dataset(open_image(group, multiscale, coordinate_system), level)
             if labels:
                 ds = add_labels(ds, group, level)
         if drop_variables is not None:
@@ -82,10 +84,15 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         *,
         drop_variables: str | Iterable[str] | None = None,
         multiscale: int = 0,
+        coordinate_system: str | None = None,
         storage_options: dict[str, Any] | None = None,
     ) -> dict[str, xr.Dataset]:
         return group_nodes(
-            open_readonly_group(filename_or_obj, storage_options), "", drop_variables, multiscale
+            open_readonly_group(filename_or_obj, storage_options),
+            "",
+            drop_variables,
+            multiscale,
+            coordinate_system,
         )
 
     def open_datatree(  # type: ignore[override]
@@ -94,12 +101,14 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         *,
         drop_variables: str | Iterable[str] | None = None,
         multiscale: int = 0,
+        coordinate_system: str | None = None,
         storage_options: dict[str, Any] | None = None,
     ) -> xr.DataTree:
         groups = self.open_groups_as_dict(
             filename_or_obj,
             drop_variables=drop_variables,
             multiscale=multiscale,
+            coordinate_system=coordinate_system,
             storage_options=storage_options,
         )
         return xr.DataTree.from_dict(groups)
