@@ -25,10 +25,13 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
     """Open OME-Zarr images with ``engine="omezarr"``.
 
     ``open_dataset`` gives one pyramid level (``level=0`` by default); ``open_datatree`` gives every level
-    as a child node named after its dataset path.
+    as a child node named after its dataset path. ``coordinate_system`` names the output system of an
+    OME-NGFF 0.6 image among its ``coordinateSystems`` (by default the first, the physical one); where
+    the transformation to it is not axis-aligned, the dims are index dims named after the axes and the
+    coordinates ``<axis>_physical`` are lazy and multi-dimensional.
     """
 
-    description = "Open OME-Zarr (OME-NGFF 0.1-0.5) images and .ozx files with physical coordinates"
+    description = "Open OME-Zarr (OME-NGFF 0.1-0.6) images and .ozx files with physical coordinates"
     supports_groups = True  # so that xr.open_datatree finds this engine without engine=
     url = "https://github.com/xarray-omezarr/xarray-omezarr"
     open_dataset_parameters = (

@@ -8,10 +8,13 @@ This package writes one coordinate system, named after the image, and per level 
 
 Reading accepts the tags ``0.6``, ``0.6rc<N>`` and ``0.6.dev<N>``, ``input``/``output`` as objects
 (``{"name": ...}``/``{"path": ...}``) or as the plain strings of earlier drafts, and multiscale-level
-transformations that lead from the datasets' system to the first (physical) one (forwards, or inverted
-where only the reverse is listed). Only axis-aligned
-transformations (identity, scale, translation and sequences of them) become 1-D coordinates here;
-any other type raises :class:`~xarray_omezarr.errors.UnsupportedTransformError`.
+transformations that lead from the datasets' system to the first (physical) one, or to the one a
+caller names (forwards, or inverted where only the reverse is listed). Axis-aligned transformations
+(identity, scale, translation, diagonal affines, identity mapAxis and sequences of them) become 1-D
+coordinates; any other type is kept on the levels (:attr:`Level.transformation`, see
+:mod:`.v06_levels`) for lazy coordinates. Such an image is written with its datasets mapping by
+scale and translation to a system named ``intrinsic`` and one multiscale transformation from it to
+the physical system.
 """
 
 from __future__ import annotations
