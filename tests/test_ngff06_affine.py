@@ -205,3 +205,13 @@ def test_a_transposed_rotated_image_is_written_in_the_spec_order(tmp_path: Path)
     assert (tmp_path / "a.ome.zarr/zarr.json").read_bytes() == (
         tmp_path / "b.ome.zarr/zarr.json"
     ).read_bytes()
+
+
+def test_a_sliced_rotated_image_is_refused_rather_than_written_without_its_placement(tmp_path: Path) -> None:
+    read = xr.open_dataset(rotated_store(tmp_path / "r.ome.zarr", AFFINE), engine="omezarr")["cells"]
+    sliced = read.isel(y=slice(1, 3))
+    with pytest.raises(InvalidImageError, match="have lost"):
+        sliced.omezarr.to_zarr(tmp_path / "out.ome.zarr", version="0.6", scale_factors=())
+    sliced.drop_vars(["y_physical", "x_physical"]).omezarr.to_zarr(
+        tmp_path / "index.ome.zarr", version="0.6", scale_factors=()
+    )

@@ -85,6 +85,13 @@ def _lazy_transformation(image: Any) -> tuple[Transformation | None, dict[str, A
             )
         names = tuple(str(n) for n in transform.coord_names)
         return found, {dim: image.coords[name] for dim, name in zip(inputs, names, strict=True)}
+    stale = sorted(str(n) for n, c in image.coords.items() if c.ndim > 1 and "transformation" in c.attrs)
+    if stale:
+        raise InvalidImageError(
+            f"the DataArray's coordinates {stale} came from a non-axis-aligned transformation but have lost "
+            "it (slicing or computing them drops their lazy index), so its placement cannot be written; "
+            "write the whole image as it was read, or drop these coordinates to write it in index space"
+        )
     return None, {}
 
 
