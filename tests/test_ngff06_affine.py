@@ -215,3 +215,20 @@ def test_a_sliced_rotated_image_is_refused_rather_than_written_without_its_place
     sliced.drop_vars(["y_physical", "x_physical"]).omezarr.to_zarr(
         tmp_path / "index.ome.zarr", version="0.6", scale_factors=()
     )
+
+
+def test_a_label_on_the_rotated_grid_joins_the_image(tmp_path: Path) -> None:
+    path = rotated_store(tmp_path / "r.ome.zarr", AFFINE)
+    label_path = rotated_store(path / "labels" / "nuclei", AFFINE)
+    zarr.open_group(path / "labels", mode="a", zarr_format=3).attrs["ome"] = {
+        "version": "0.6",
+        "labels": ["nuclei"],
+    }
+    label = zarr.open_group(label_path, mode="a")
+    label.attrs["ome"] = {
+        **dict(label.attrs["ome"]),
+        "image-label": {"colors": [{"label-value": 1, "rgba": [255, 0, 0, 255]}]},
+    }
+    ds = xr.open_dataset(path, engine="omezarr")
+    assert ds["nuclei"].dims == ("y", "x") and "x_physical" in ds["nuclei"].coords
+    assert np.array_equal(ds["nuclei"].values, ds["cells"].values)

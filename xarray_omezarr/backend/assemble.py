@@ -136,6 +136,16 @@ def _label_variable_name(label: str, taken: set[str]) -> str:
     return label if label not in taken else f"{label}_label"
 
 
+def _same_lazy_grid(ds: xr.Dataset, label_ds: xr.Dataset, array: xr.DataArray) -> bool:
+    """Whether a label's lazy coordinates (a non-axis-aligned image's) are exactly the image's."""
+    lazy = [c for c in array.coords if array[c].ndim > 1]
+    return (
+        bool(lazy)
+        and all(ds.sizes.get(d) == n for d, n in array.sizes.items())
+        and all(c in ds.xindexes and ds.xindexes[c].equals(label_ds.xindexes[c]) for c in lazy)
+    )
+
+
 def add_labels(ds: xr.Dataset, group: zarr.Group, level: int) -> xr.Dataset:
     """Add each label image at ``level`` as a data variable on the image's coordinates.
 
@@ -153,7 +163,7 @@ def add_labels(ds: xr.Dataset, group: zarr.Group, level: int) -> xr.Dataset:
             continue
         label_ds = level_dataset(label, level)
         array = next(iter(label_ds.data_vars.values()))
-        aligned = all(
+        aligned = _same_lazy_grid(ds, label_ds, array) or all(
             d in ds.coords
             and ds.sizes[d] == array.sizes[d]
             and np.allclose(ds[d].values, array[d].values, rtol=1e-9, atol=1e-12)
@@ -167,7 +177,7 @@ def add_labels(ds: xr.Dataset, group: zarr.Group, level: int) -> xr.Dataset:
             )
             continue
         array = array.drop_vars([c for c in array.coords if c in ds.coords]).assign_coords(
-            {d: ds[d] for d in array.dims}
+            {d: ds[d] for d in array.dims if d in ds.coords}
         )
         ome = dict(label.ome)
         array.attrs = {"ome": ome, "image-label": ome.get("image-label", {})}
