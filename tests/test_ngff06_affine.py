@@ -232,3 +232,29 @@ def test_a_label_on_the_rotated_grid_joins_the_image(tmp_path: Path) -> None:
     ds = xr.open_dataset(path, engine="omezarr")
     assert ds["nuclei"].dims == ("y", "x") and "x_physical" in ds["nuclei"].coords
     assert np.array_equal(ds["nuclei"].values, ds["cells"].values)
+
+
+SWAP = {"type": "mapAxis", "mapAxis": [1, 0]}
+SWAPPED_PARTS = {
+    "type": "byDimension",
+    "transformations": [
+        {"transformation": {"type": "scale", "scale": [2.0]}, "inputAxes": [0], "outputAxes": [1]},
+        {
+            "transformation": {"type": "translation", "translation": [-1.0]},
+            "inputAxes": [1],
+            "outputAxes": [0],
+        },
+    ],
+}
+
+
+@pytest.mark.parametrize("transform", [SWAP, SWAPPED_PARTS], ids=["mapAxis", "byDimension"])
+def test_axis_swapping_transformations_give_lazy_coordinates_too(
+    tmp_path: Path, transform: dict[str, Any]
+) -> None:
+    path = rotated_store(tmp_path / "s.ome.zarr", transform, (3, 3))
+    ds = xr.open_dataset(path, engine="omezarr")
+    pixels = np.array([[0, 0], [1, 2], [2, 1]])
+    expected = transform_points(path, pixels, source="s0", target="physical")
+    got = np.array([[float(ds[f"{a}_physical"][i, j]) for a in "yx"] for i, j in pixels])
+    assert np.array_equal(got, expected)
