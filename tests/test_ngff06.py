@@ -383,42 +383,46 @@ def test_reader_reads_identity_and_nested_sequences() -> None:
 
 
 @pytest.mark.parametrize(
-    "transform",
+    ("transform", "aligned"),
     [
-        {"type": "affine", "affine": [[1, 0, 0], [0, 1, 0]]},
-        {"type": "rotation", "rotation": [[0, -1], [1, 0]]},
-        {
-            "type": "sequence",
-            "transformations": [{"type": "scale", "scale": [1, 1]}, {"type": "mapAxis", "mapAxis": [1, 0]}],
-        },
-        {"type": "byDimension", "transformations": [], "inputAxes": ["y"], "outputAxes": ["y"]},
+        ({"type": "affine", "affine": [[1, 0, 0], [0, 1, 0]]}, True),
+        ({"type": "mapAxis", "mapAxis": [0, 1]}, True),
+        ({"type": "rotation", "rotation": [[0, -1], [1, 0]]}, False),
+        (
+            {
+                "type": "sequence",
+                "transformations": [
+                    {"type": "scale", "scale": [1, 1]},
+                    {"type": "mapAxis", "mapAxis": [1, 0]},
+                ],
+            },
+            False,
+        ),
     ],
-    ids=lambda t: t["type"] if t["type"] != "sequence" else "sequence-with-mapAxis",
+    ids=["diagonal-affine", "identity-mapAxis", "rotation", "sequence-with-mapAxis"],
 )
-def test_non_axis_aligned_transformations_are_not_supported_yet(transform: dict[str, Any]) -> None:
+def test_non_axis_aligned_transformations_are_kept_for_lazy_coordinates(
+    transform: dict[str, Any], aligned: bool
+) -> None:
     dataset = {**transform, "input": {"path": "s0"}, "output": {"name": "physical"}}
-    with pytest.raises(UnsupportedTransformError, match="not supported yet") as raised:
+    level = multiscale_from_json(ome_06(dataset), ARRAYS).levels[0]
+    assert (level.transformation is None) == aligned
+    outer = [{**transform, "input": {"name": "intrinsic"}, "output": {"name": "physical"}}]
+    inner = {"type": "scale", "scale": [2, 2], "input": "s0", "output": "intrinsic"}
+    level = multiscale_from_json(ome_06(inner, outer=outer), ARRAYS).levels[0]
+    assert (level.transformation is None) == aligned
+
+
+def test_a_transformation_that_changes_the_dimensions_is_refused() -> None:
+    dataset = {
+        "type": "affine",
+        "affine": [[1, 0, 0]],
+        "input": {"path": "s0"},
+        "output": {"name": "physical"},
+    }
+    with pytest.raises(UnsupportedTransformError, match="2 array dimensions to 1") as raised:
         multiscale_from_json(ome_06(dataset), ARRAYS)
     assert isinstance(raised.value, OmeZarrError) and isinstance(raised.value, NotImplementedError)
-    outer = [{**transform, "input": {"name": "intrinsic"}, "output": {"name": "physical"}}]
-    inner = {"type": "scale", "scale": [1, 1], "input": "s0", "output": "intrinsic"}
-    with pytest.raises(UnsupportedTransformError):
-        multiscale_from_json(ome_06(inner, outer=outer), ARRAYS)
-
-
-def test_an_affine_store_is_refused_clearly_on_open(tmp_path: Path) -> None:
-    image = xr.DataArray(np.zeros((4, 6), "uint8"), dims=("y", "x"))
-    path = tmp_path / "a.ome.zarr"
-    image.omezarr.to_zarr(path, scale_factors=(), version="0.6")
-
-    def make_affine(ome: dict[str, Any]) -> None:
-        transform = ome["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]
-        transform.update(type="affine", affine=[[1, 0, 0], [0, 1, 0]])
-        transform.pop("scale")
-
-    edit_ome(path, make_affine)
-    with pytest.raises(UnsupportedTransformError, match="'affine'"):
-        xr.open_dataset(path, engine="omezarr")
 
 
 @pytest.mark.parametrize(

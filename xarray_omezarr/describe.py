@@ -16,6 +16,7 @@ import numpy as np
 
 from .errors import InvalidImageError
 from .geometry.axes import AxesLike, Axis, axes_from_dims, parse_axes, spec_order, validate_axes
+from .geometry.rfc5 import Transformation
 from .geometry.transforms import LinearAxis, linear_axis_from_coordinate
 from .geometry.units import normalize_unit
 from .model import Level, Multiscale
@@ -67,9 +68,42 @@ def _coordinate_unit(coord: Any) -> Any:
     return coord.attrs.get("units")
 
 
-def _level0(data: Any, axes: list[Axis], geometry: list[LinearAxis], **fields: Any) -> Described:
+def _lazy_transformation(image: Any) -> tuple[Transformation | None, dict[str, Any]]:
+    """The RFC-5 transformation behind a DataArray's lazy coordinates (as the backend reads a
+    non-axis-aligned 0.6 image), and those coordinates by the dim they stand for; ``None`` without."""
+    for index in getattr(image, "xindexes", {}).values():
+        transform: Any = getattr(index, "transform", None)
+        found = getattr(transform, "transformation", None)
+        if not isinstance(found, Transformation):
+            continue
+        inputs = tuple(getattr(transform, "input_dims", ()))
+        if inputs != tuple(str(d) for d in image.dims):
+            raise InvalidImageError(
+                f"the DataArray's coordinates {list(transform.coord_names)} map its dims in the order "
+                f"{list(inputs)}, but it is written in the order {[str(d) for d in image.dims]}; "
+                "transpose it back before writing"
+            )
+        names = tuple(str(n) for n in transform.coord_names)
+        return found, {dim: image.coords[name] for dim, name in zip(inputs, names, strict=True)}
+    stale = sorted(str(n) for n, c in image.coords.items() if c.ndim > 1 and "transformation" in c.attrs)
+    if stale:
+        raise InvalidImageError(
+            f"the DataArray's coordinates {stale} came from a non-axis-aligned transformation but have lost "
+            "it (slicing or computing them drops their lazy index), so its placement cannot be written; "
+            "write the whole image as it was read, or drop these coordinates to write it in index space"
+        )
+    return None, {}
+
+
+def _level0(
+    data: Any,
+    axes: list[Axis],
+    geometry: list[LinearAxis],
+    transformation: Transformation | None = None,
+    **fields: Any,
+) -> Described:
     validate_axes(axes)
-    level = Level("0", tuple(int(n) for n in data.shape), tuple(geometry))
+    level = Level("0", tuple(int(n) for n in data.shape), tuple(geometry), transformation=transformation)
     image = Multiscale(tuple(axes), (level,), dtype=np.dtype(data.dtype), **fields)
     return Described(image, data)
 
@@ -115,16 +149,19 @@ def describe_image(
     described: list[Axis] = []
     geometry: list[LinearAxis] = []
     labels: list[str] | None = None
+    transformation, lazy = _lazy_transformation(image)
     for index in order:
         axis = draft[index]
         coord = image.coords.get(axis.name)
+        if axis.name not in image.coords and axis.name in lazy:
+            coord = lazy[axis.name]  # the unit of a lazy coordinate of a non-axis-aligned image
         unit = (
             normalize_unit(_coordinate_unit(coord), axis.type, axis_name=axis.name)
             if coord is not None
             else None
         )
         described.append(Axis(axis.name, axis.type, unit))
-        if coord is None:
+        if coord is None or coord.ndim > 1:
             geometry.append(LinearAxis())
         elif axis.type == "channel":
             labels = [str(v) for v in np.asarray(coord.values).tolist()]
@@ -141,6 +178,7 @@ def describe_image(
         image.data,
         described,
         geometry,
+        transformation,
         name=str(image.name) if image.name is not None else None,
         omero=default_omero(count, labels, previous),
     )

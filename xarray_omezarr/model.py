@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .geometry.axes import Axis
+from .geometry.rfc5 import Transformation
 from .geometry.transforms import LinearAxis
 
 __all__ = [
@@ -45,6 +46,12 @@ class Level:
     ``geometry`` is the level's full transform per axis (the dataset's transforms followed by the
     multiscale's own), so index ``i`` along axis ``k`` lies at ``geometry[k].values(n)[i]``.
     ``chunks`` and ``shards`` are the stored object shapes, ``None`` where unknown or unsharded.
+
+    ``transformation`` is set for a level of an OME-NGFF 0.6 image whose transformations are not
+    axis-aligned (an affine, a rotation...): the RFC-5 transformation from this level's array indices to
+    the image's coordinate system, applied after ``geometry``. Such a level read from a store has an
+    identity ``geometry``; a planned level ``k`` has level 0's transformation and its pyramid geometry
+    in level 0's index space (the writer composes the two). ``None`` for axis-aligned levels.
     """
 
     path: str
@@ -52,6 +59,7 @@ class Level:
     geometry: tuple[LinearAxis, ...]
     chunks: tuple[int, ...] | None = None
     shards: tuple[int, ...] | None = None
+    transformation: Transformation | None = None
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,10 @@ def child_group(group: zarr.Group, path: str, what: str = "group") -> zarr.Group
     return node
 
 
-def read_multiscale(group: zarr.Group, index: int = 0) -> Multiscale:
+def read_multiscale(group: zarr.Group, index: int = 0, coordinate_system: str | None = None) -> Multiscale:
     """Read multiscale ``index`` of ``group`` into a :class:`~xarray_omezarr.model.Multiscale`.
+
+    ``coordinate_system`` chooses a 0.6 image's output system by name (by default its first).
 
     Examples
     --------
@@ -105,7 +107,7 @@ def read_multiscale(group: zarr.Group, index: int = 0) -> Multiscale:
         if not isinstance(node, zarr.Array):
             raise MalformedStoreError(f"dataset {path!r} is a group, not an array")
         arrays.append((tuple(node.shape), node.dtype, tuple(node.chunks), node.shards))
-    return multiscale_from_json(ome, arrays, index)
+    return multiscale_from_json(ome, arrays, index, coordinate_system)
 
 
 def label_names(group: zarr.Group) -> list[str]:

@@ -22,6 +22,7 @@ from ..describe import DEFAULT_NAME
 from ..model import Level, Multiscale
 from ..read import child_group, group_ome, label_names, read_multiscale, read_plate, read_well
 from .arrays import OmeZarrBackendArray, StackedFieldsArray
+from .lazy_coordinates import level_transformation, physical_coordinates
 
 __all__ = [
     "ImageNode",
@@ -64,9 +65,10 @@ class ImageNode:
         return node
 
 
-def open_image(group: zarr.Group, index: int = 0) -> ImageNode:
-    """Read multiscale ``index`` of ``group`` with what the backend needs beside the model."""
-    return ImageNode(group, read_multiscale(group, index), group_ome(group))
+def open_image(group: zarr.Group, index: int = 0, coordinate_system: str | None = None) -> ImageNode:
+    """Read multiscale ``index`` of ``group`` (in ``coordinate_system``, a 0.6 system's name) with what
+    the backend needs beside the model."""
+    return ImageNode(group, read_multiscale(group, index, coordinate_system), group_ome(group))
 
 
 def _field_paths(group: zarr.Group) -> list[str]:
@@ -102,7 +104,12 @@ def level_dataset(image: ImageNode, level: int = 0) -> xr.Dataset:
     dims = tuple(a.name for a in image.axes)
     coords: dict[str, Any] = {}
     labels = image.channel_labels()
+    lazy = None
+    if ref.transformation is not None:
+        lazy = physical_coordinates(level_transformation(ref), image.axes, image.array(level).shape)
     for axis, size, geometry in zip(image.axes, image.array(level).shape, ref.geometry, strict=True):
+        if lazy is not None and axis.type != "channel":
+            continue  # a non-axis-aligned level: its dims are plain index dims, its coordinates lazy
         if axis.type == "channel":
             if labels is not None:
                 coords[axis.name] = xr.Variable(axis.name, np.asarray(labels, dtype=object))
@@ -120,12 +127,23 @@ def level_dataset(image: ImageNode, level: int = 0) -> xr.Dataset:
         "compressors": array.compressors,
         "dtype": variable.dtype,
     }
-    return xr.Dataset({_variable_name(image): variable}, coords=coords, attrs={"ome": dict(image.ome)})
+    ds = xr.Dataset({_variable_name(image): variable}, coords=coords, attrs={"ome": dict(image.ome)})
+    return ds if lazy is None else ds.assign_coords(lazy)
 
 
 def _label_variable_name(label: str, taken: set[str]) -> str:
     # a label named like the image (or like an axis) gets a suffix, so neither hides the other
     return label if label not in taken else f"{label}_label"
+
+
+def _same_lazy_grid(ds: xr.Dataset, label_ds: xr.Dataset, array: xr.DataArray) -> bool:
+    """Whether a label's lazy coordinates (a non-axis-aligned image's) are exactly the image's."""
+    lazy = [c for c in array.coords if array[c].ndim > 1]
+    return (
+        bool(lazy)
+        and all(ds.sizes.get(d) == n for d, n in array.sizes.items())
+        and all(c in ds.xindexes and ds.xindexes[c].equals(label_ds.xindexes[c]) for c in lazy)
+    )
 
 
 def add_labels(ds: xr.Dataset, group: zarr.Group, level: int) -> xr.Dataset:
@@ -145,7 +163,7 @@ def add_labels(ds: xr.Dataset, group: zarr.Group, level: int) -> xr.Dataset:
             continue
         label_ds = level_dataset(label, level)
         array = next(iter(label_ds.data_vars.values()))
-        aligned = all(
+        aligned = _same_lazy_grid(ds, label_ds, array) or all(
             d in ds.coords
             and ds.sizes[d] == array.sizes[d]
             and np.allclose(ds[d].values, array[d].values, rtol=1e-9, atol=1e-12)
@@ -159,7 +177,7 @@ def add_labels(ds: xr.Dataset, group: zarr.Group, level: int) -> xr.Dataset:
             )
             continue
         array = array.drop_vars([c for c in array.coords if c in ds.coords]).assign_coords(
-            {d: ds[d] for d in array.dims}
+            {d: ds[d] for d in array.dims if d in ds.coords}
         )
         ome = dict(label.ome)
         array.attrs = {"ome": ome, "image-label": ome.get("image-label", {})}
@@ -184,7 +202,11 @@ def _image_nodes(
 
 
 def group_nodes(
-    group: zarr.Group, prefix: str, drop_variables: str | Iterable[str] | None = None, multiscale: int = 0
+    group: zarr.Group,
+    prefix: str,
+    drop_variables: str | Iterable[str] | None = None,
+    multiscale: int = 0,
+    coordinate_system: str | None = None,
 ) -> dict[str, xr.Dataset]:
     """Tree nodes of an image (levels and labels), a well (its fields) or a plate (rows, wells, fields)."""
     ome = group_ome(group)
@@ -202,7 +224,7 @@ def group_nodes(
         for field in _field_paths(group):
             nodes.update(group_nodes(child_group(group, field, "field"), f"{prefix}/{field}", drop_variables))
         return nodes
-    nodes = _image_nodes(open_image(group, multiscale), prefix, drop_variables)
+    nodes = _image_nodes(open_image(group, multiscale, coordinate_system), prefix, drop_variables)
     names = label_names(group)
     if names:
         nodes[f"{prefix}/labels"] = xr.Dataset(

@@ -25,10 +25,13 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
     """Open OME-Zarr images with ``engine="omezarr"``.
 
     ``open_dataset`` gives one pyramid level (``level=0`` by default); ``open_datatree`` gives every level
-    as a child node named after its dataset path.
+    as a child node named after its dataset path. ``coordinate_system`` names the output system of an
+    OME-NGFF 0.6 image among its ``coordinateSystems`` (by default the first, the physical one); where
+    the transformation to it is not axis-aligned, the dims are index dims named after the axes and the
+    coordinates ``<axis>_physical`` are lazy and multi-dimensional.
     """
 
-    description = "Open OME-Zarr (OME-NGFF 0.1-0.5) images and .ozx files with physical coordinates"
+    description = "Open OME-Zarr (OME-NGFF 0.1-0.6) images and .ozx files with physical coordinates"
     supports_groups = True  # so that xr.open_datatree finds this engine without engine=
     url = "https://github.com/xarray-omezarr/xarray-omezarr"
     open_dataset_parameters = (
@@ -37,6 +40,7 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         "level",
         "multiscale",
         "labels",
+        "coordinate_system",
         "storage_options",
     )
 
@@ -60,6 +64,7 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         level: int = 0,
         multiscale: int = 0,
         labels: bool = True,
+        coordinate_system: str | None = None,
         storage_options: dict[str, Any] | None = None,
     ) -> xr.Dataset:
         group = open_readonly_group(filename_or_obj, storage_options)
@@ -69,7 +74,7 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         elif "well" in ome:
             ds = well_dataset(group, level)
         else:
-            ds = level_dataset(open_image(group, multiscale), level)
+            ds = level_dataset(open_image(group, multiscale, coordinate_system), level)
             if labels:
                 ds = add_labels(ds, group, level)
         if drop_variables is not None:
@@ -82,10 +87,15 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         *,
         drop_variables: str | Iterable[str] | None = None,
         multiscale: int = 0,
+        coordinate_system: str | None = None,
         storage_options: dict[str, Any] | None = None,
     ) -> dict[str, xr.Dataset]:
         return group_nodes(
-            open_readonly_group(filename_or_obj, storage_options), "", drop_variables, multiscale
+            open_readonly_group(filename_or_obj, storage_options),
+            "",
+            drop_variables,
+            multiscale,
+            coordinate_system,
         )
 
     def open_datatree(  # type: ignore[override]
@@ -94,12 +104,14 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         *,
         drop_variables: str | Iterable[str] | None = None,
         multiscale: int = 0,
+        coordinate_system: str | None = None,
         storage_options: dict[str, Any] | None = None,
     ) -> xr.DataTree:
         groups = self.open_groups_as_dict(
             filename_or_obj,
             drop_variables=drop_variables,
             multiscale=multiscale,
+            coordinate_system=coordinate_system,
             storage_options=storage_options,
         )
         return xr.DataTree.from_dict(groups)

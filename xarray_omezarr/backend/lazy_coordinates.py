@@ -11,6 +11,7 @@ gives.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -19,9 +20,21 @@ import xarray as xr
 from xarray.indexes import CoordinateTransform, CoordinateTransformIndex
 
 from ..errors import TransformationError
-from ..geometry.rfc5 import Transformation
+from ..geometry.axes import Axis
+from ..geometry.rfc5 import Scale, Transformation, Translation, transformation_json
+from ..geometry.rfc5 import Sequence as RFC5Sequence
+from ..model import Level
 
-__all__ = ["RFC5CoordinateTransform", "coordinates_for"]
+__all__ = [
+    "PHYSICAL_SUFFIX",
+    "RFC5CoordinateTransform",
+    "coordinates_for",
+    "level_transformation",
+    "physical_coordinates",
+]
+
+PHYSICAL_SUFFIX = "_physical"
+"""What names a lazy coordinate after its axis: axis ``x`` gives coordinate ``x_physical``."""
 
 
 class RFC5CoordinateTransform(CoordinateTransform):
@@ -112,3 +125,36 @@ def coordinates_for(
         )
     index = CoordinateTransformIndex(RFC5CoordinateTransform(transform, dims, shape, output_axes))
     return xr.Coordinates.from_xindex(index)
+
+
+def physical_coordinates(
+    transform: Transformation, axes: Sequence[Axis], shape: Sequence[int]
+) -> xr.Coordinates:
+    """The lazy coordinates of a level that is not axis-aligned, as the backend names them.
+
+    The array's dims keep the axis names (``y``, ``x``: index dims, no coordinate of their own); the
+    coordinates of the output system are named ``<axis>_physical`` (``y_physical``, ``x_physical``),
+    each 2-D or more, with the axis' unit and the transformation's 0.6 JSON in their attributes.
+    """
+    dims = tuple(a.name for a in axes)
+    names = tuple(f"{a.name}{PHYSICAL_SUFFIX}" for a in axes)
+    coords = coordinates_for(transform, dims, shape, names)
+    text = json.dumps(transformation_json(transform))
+    for axis, name in zip(axes, names, strict=True):
+        attrs = {"units": axis.unit} if axis.unit else {}
+        coords[name].attrs.update({**attrs, "transformation": text})
+    return coords
+
+
+def level_transformation(level: Level) -> Transformation:
+    """A non-axis-aligned level's whole transformation: its geometry (scale, then translation, where
+    not the identity), then its :attr:`~xarray_omezarr.model.Level.transformation`."""
+    assert level.transformation is not None
+    scale = tuple(float(a.scale) for a in level.geometry)
+    translation = tuple(float(a.translation) for a in level.geometry)
+    steps: list[Transformation] = []
+    if any(s != 1 for s in scale):
+        steps.append(Scale(scale))
+    if any(t != 0 for t in translation):
+        steps.append(Translation(translation))
+    return RFC5Sequence((*steps, level.transformation)) if steps else level.transformation

@@ -88,9 +88,23 @@ def multiscale_from_json(
     ome: Mapping[str, Any],
     arrays: Sequence[tuple[tuple[int, ...], Any, tuple[int, ...] | None, tuple[int, ...] | None]],
     index: int = 0,
+    coordinate_system: str | None = None,
 ) -> Multiscale:
-    """Multiscale ``index`` of OME metadata of any version, with its arrays' ``(shape, dtype, chunks, shards)``."""
-    result: Multiscale = _documents(version_of(dict(ome))).multiscale_from_json(ome, arrays, index)
+    """Multiscale ``index`` of OME metadata of any version, with its arrays' ``(shape, dtype, chunks, shards)``.
+
+    ``coordinate_system`` names the output system among a 0.6 image's ``coordinateSystems`` (by default
+    the first); earlier versions have one system only and accept ``None`` only.
+    """
+    version = version_of(dict(ome))
+    if coordinate_system is not None:
+        if not v06.is_v06(version):
+            raise InvalidImageError(
+                f"coordinate_system={coordinate_system!r}: an OME-NGFF {version} image has no named "
+                "coordinate systems (they came with 0.6)"
+            )
+        result: Multiscale = v06.multiscale_from_json(ome, arrays, index, coordinate_system)
+        return result
+    result = _documents(version).multiscale_from_json(ome, arrays, index)
     return result
 
 

@@ -8,10 +8,13 @@ This package writes one coordinate system, named after the image, and per level 
 
 Reading accepts the tags ``0.6``, ``0.6rc<N>`` and ``0.6.dev<N>``, ``input``/``output`` as objects
 (``{"name": ...}``/``{"path": ...}``) or as the plain strings of earlier drafts, and multiscale-level
-transformations that lead from the datasets' system to the first (physical) one (forwards, or inverted
-where only the reverse is listed). Only axis-aligned
-transformations (identity, scale, translation and sequences of them) become 1-D coordinates here;
-any other type raises :class:`~xarray_omezarr.errors.UnsupportedTransformError`.
+transformations that lead from the datasets' system to the first (physical) one, or to the one a
+caller names (forwards, or inverted where only the reverse is listed). Axis-aligned transformations
+(identity, scale, translation, diagonal affines, identity mapAxis and sequences of them) become 1-D
+coordinates; any other type is kept on the levels (:attr:`Level.transformation`, see
+:mod:`.v06_levels`) for lazy coordinates. Such an image is written with its datasets mapping by
+scale and translation to a system named ``intrinsic`` and one multiscale transformation from it to
+the physical system.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from typing import Any, Literal
 
 from ..errors import InvalidImageError, MalformedStoreError, UnsupportedTransformError
 from ..geometry.axes import Axis, validate_axes
+from ..geometry.rfc5 import transformation_json
 from ..geometry.transforms import LinearAxis, parse_transforms
 from ..model import Level, Multiscale
 from .base import Format, version_of
 from .multiscale import check_datasets, dataset_paths
 from .omero import check_omero
+from .v06_levels import ends, general_levels, reference
 
 __all__ = [
     "DEFAULT_SYSTEM",
@@ -102,6 +107,30 @@ def _transform_json(
     return {"type": "sequence", "transformations": steps, **ends}
 
 
+INTRINSIC_SYSTEM = "intrinsic"
+"""The name of the system the datasets of a non-axis-aligned image map to (level 0's pixel centres)."""
+
+
+def _intrinsic(system: str) -> str:
+    return INTRINSIC_SYSTEM if system != INTRINSIC_SYSTEM else f"{INTRINSIC_SYSTEM}_array"
+
+
+def _outer_json(image: Multiscale, system: str) -> list[dict[str, Any]]:
+    """The multiscale-level transformation of a non-axis-aligned image: from its datasets' (intrinsic)
+    system to its physical one; ``[]`` for an axis-aligned image."""
+    found = {level.transformation for level in image.levels if level.transformation is not None}
+    if not found:
+        return []
+    if len(found) > 1 or image.levels[0].transformation is None:
+        raise InvalidImageError(
+            "the levels of an image must share one non-axis-aligned transformation (after their own "
+            "scale and translation) to be written; these have several"
+        )
+    (transformation,) = found
+    ends = {"input": {"name": _intrinsic(system)}, "output": {"name": system}}
+    return [{**transformation_json(transformation), **ends}]
+
+
 def _given_dataset(dataset: Mapping[str, Any], system: str) -> dict[str, Any]:
     """A caller's 0.4-style dataset (one scale, maybe one translation) in 0.6 form, values as given."""
     transforms = list(dataset["coordinateTransformations"])
@@ -128,10 +157,12 @@ def multiscale_json(
     validate_axes(image.axes)
     system = system_name(image.name)
     if datasets is None:
+        outer = _outer_json(image, system)
+        output = _intrinsic(system) if outer else system
         built = [
             _transform_json(
                 level.path,
-                system,
+                output,
                 [float(a.scale) for a in level.geometry],
                 [float(a.translation) for a in level.geometry]
                 if any(a.translation != 0 for a in level.geometry)
@@ -152,7 +183,12 @@ def multiscale_json(
     if image.name is not None:
         multiscale["name"] = image.name
     multiscale["coordinateSystems"] = [{"name": system, "axes": [a.to_json() for a in image.axes]}]
+    if datasets is None and outer:
+        intrinsic = [{k: v for k, v in a.to_json().items() if k != "unit"} for a in image.axes]
+        multiscale["coordinateSystems"].append({"name": _intrinsic(system), "axes": intrinsic})
     multiscale["datasets"] = documents
+    if datasets is None and outer:
+        multiscale["coordinateTransformations"] = outer
     multiscale.update({k: v for k, v in image.extra.items() if k not in _KNOWN_KEYS})
     if image.method is not None:
         multiscale.setdefault("type", image.method)
@@ -165,17 +201,6 @@ def multiscale_json(
 
 
 # --- reading -------------------------------------------------------------------------------------------
-
-
-def _reference(value: Any, where: str) -> str:
-    """The name or path an ``input``/``output`` names: an object (0.6) or a plain string (drafts)."""
-    if isinstance(value, str) and value:
-        return value
-    if isinstance(value, Mapping):
-        for key in ("name", "path"):
-            if isinstance(value.get(key), str) and value[key]:
-                return str(value[key])
-    raise MalformedStoreError(f"{where} must name a coordinate system or an array; got {value!r}")
 
 
 def _flattened(transform: Any, where: str) -> list[Mapping[str, Any]]:
@@ -235,33 +260,22 @@ def _dataset_transform(dataset: Mapping[str, Any], path: str) -> tuple[Any, str]
     transform = transforms[0]
     if not isinstance(transform, Mapping):
         raise MalformedStoreError(f"dataset {path!r} has a transformation that is not an object")
-    if "input" in transform and _reference(transform["input"], f"dataset {path!r} input") != path:
+    if "input" in transform and reference(transform["input"], f"dataset {path!r} input") != path:
         raise MalformedStoreError(
             f"dataset {path!r} has a transformation whose input is {transform['input']!r}, not its own path"
         )
     if "output" not in transform:
         raise MalformedStoreError(f"dataset {path!r} has a transformation without an 'output' system")
-    return transform, _reference(transform["output"], f"dataset {path!r} output")
-
-
-def _ends(transform: Any) -> tuple[str | None, str | None]:
-    """The systems a multiscale-level transformation leads from and to (``None`` where not named)."""
-    if not isinstance(transform, Mapping):
-        return None, None
-    ends: list[str | None] = []
-    for key in ("input", "output"):
-        try:
-            ends.append(_reference(transform.get(key), key))
-        except MalformedStoreError:
-            ends.append(None)
-    return ends[0], ends[1]
+    return transform, reference(transform["output"], f"dataset {path!r} output")
 
 
 def _inverse(axis: LinearAxis) -> LinearAxis:
     return LinearAxis(1.0 / axis.scale, -axis.translation / axis.scale)
 
 
-def _outer(multiscale: Mapping[str, Any], start: str, target: str, ndim: int) -> tuple[list[LinearAxis], str]:
+def _outer(
+    multiscale: Mapping[str, Any], start: str, target: str, ndim: int, strict: bool = False
+) -> tuple[list[LinearAxis], str]:
     """The multiscale-level transformations from ``start`` to ``target`` composed, and the system reached.
 
     Each step is taken forwards, or backwards (inverted) where only the reverse transformation is
@@ -273,10 +287,14 @@ def _outer(multiscale: Mapping[str, Any], start: str, target: str, ndim: int) ->
         raise MalformedStoreError("the multiscale's 'coordinateTransformations' must be a list")
     current, seen = start, {start}
     while current != target:
-        forward = next((t for t in transforms if _ends(t)[0] == current and _ends(t)[1] not in seen), None)
-        backward = next((t for t in transforms if _ends(t)[1] == current and _ends(t)[0] not in seen), None)
+        forward = next((t for t in transforms if ends(t)[0] == current and ends(t)[1] not in seen), None)
+        backward = next((t for t in transforms if ends(t)[1] == current and ends(t)[0] not in seen), None)
         step = forward if forward is not None else backward
         if step is None:
+            if strict:
+                raise InvalidImageError(
+                    f"no multiscale transformation leads from coordinate system {start!r} to {target!r}"
+                )
             warnings.warn(
                 f"no multiscale transformation leads from coordinate system {start!r} to {target!r}; "
                 f"the coordinates are those of {start!r}",
@@ -289,22 +307,36 @@ def _outer(multiscale: Mapping[str, Any], start: str, target: str, ndim: int) ->
         if step is not forward:
             inner = [_inverse(i) for i in inner]
         geometry = [g.then(i) for g, i in zip(geometry, inner, strict=True)]
-        reached = _ends(step)[1] if step is forward else _ends(step)[0]
+        reached = ends(step)[1] if step is forward else ends(step)[0]
         assert reached is not None
         current = reached
         seen.add(current)
     return geometry, current
 
 
+def _target(systems: Mapping[str, Any], coordinate_system: str | None) -> str:
+    if coordinate_system is None:
+        return next(iter(systems))
+    if coordinate_system not in systems:
+        raise InvalidImageError(
+            f"coordinate system {coordinate_system!r} is not one of the image's coordinate systems: "
+            f"{list(systems)}"
+        )
+    return coordinate_system
+
+
 def multiscale_from_json(
     ome: Mapping[str, Any],
     arrays: Sequence[tuple[tuple[int, ...], Any, tuple[int, ...] | None, tuple[int, ...] | None]],
     index: int = 0,
+    coordinate_system: str | None = None,
 ) -> Multiscale:
     """Multiscale ``index`` of 0.6 OME metadata, with its arrays' ``(shape, dtype, chunks, shards)``.
 
-    The image's axes are those of the first coordinate system (the physical one); each level's geometry
-    is its dataset's transformation followed by the multiscale's transformations to that system.
+    The image's axes are those of ``coordinate_system`` (by default the first, the physical one); each
+    level's geometry is its dataset's transformation followed by the multiscale's transformations to
+    that system. Levels whose transformations are not axis-aligned (an affine, a rotation...) keep the
+    composed RFC-5 transformation in :attr:`Level.transformation` instead.
 
     Examples
     --------
@@ -317,9 +349,10 @@ def multiscale_from_json(
     paths = dataset_paths(ome, index)
     multiscale = ome["multiscales"][index]
     systems = _systems(multiscale)
-    target = next(iter(systems))
+    target = _target(systems, coordinate_system)
+    strict = coordinate_system is not None
     ndim = len(arrays[0][0])
-    levels, source = [], None
+    transforms, found, source = [], [], None
     for path, dataset, (shape, _dtype, chunks, shards) in zip(
         paths, multiscale["datasets"], arrays, strict=True
     ):
@@ -335,10 +368,18 @@ def multiscale_from_json(
                 f"the datasets map to different coordinate systems ({source!r}, {output!r}); they must share one"
             )
         source = output
-        inner = _linear(transform, ndim, f"dataset {path!r}")
-        levels.append((path, tuple(shape), inner, chunks, shards))
+        transforms.append(transform)
+        found.append((path, tuple(shape), chunks, shards))
     assert source is not None
-    outer, reached = _outer(multiscale, source, target, ndim)
+    try:
+        inner = [_linear(t, ndim, f"dataset {p!r}") for t, (p, *_rest) in zip(transforms, found, strict=True)]
+        outer, reached = _outer(multiscale, source, target, ndim, strict)
+        levels = [
+            Level(path, shape, tuple(i.then(o) for i, o in zip(geometry, outer, strict=True)), chunks, shards)
+            for geometry, (path, shape, chunks, shards) in zip(inner, found, strict=True)
+        ]
+    except UnsupportedTransformError:
+        levels, reached = general_levels(multiscale, transforms, found, source, target, strict)
     axes = systems[reached]
     if len(axes) != ndim:
         raise MalformedStoreError(
@@ -349,10 +390,7 @@ def multiscale_from_json(
     method_metadata = multiscale.get("metadata")
     return Multiscale(
         axes=axes,
-        levels=tuple(
-            Level(path, shape, tuple(i.then(o) for i, o in zip(inner, outer, strict=True)), chunks, shards)
-            for path, shape, inner, chunks, shards in levels
-        ),
+        levels=tuple(levels),
         dtype=arrays[0][1],
         name=name if isinstance(name, str) else None,
         method=multiscale.get("type") if isinstance(multiscale.get("type"), str) else None,

@@ -18,6 +18,7 @@ import numpy as np
 from ..describe import DEFAULT_NAME, Described, is_dataarray
 from ..errors import InvalidImageError, InvalidImageTypeError
 from ..geometry.axes import Axis, parse_axes, validate_axes
+from ..geometry.rfc5 import Transformation
 from ..geometry.transforms import LinearAxis, parse_transforms
 from ..model import Level, Multiscale
 from ..ngff import Format
@@ -170,9 +171,19 @@ def _assembled(
     method_metadata: Mapping[str, Any] | None,
     omero: Mapping[str, Any] | None,
     extra: Mapping[str, Any] | None,
+    transformation: Transformation | None = None,
 ) -> ImagePlan:
-    """The plan of ``levels`` whose arrays' options are settled: checked, with the model and write blocks."""
+    """The plan of ``levels`` whose arrays' options are settled: checked, with the model and write blocks.
+
+    ``transformation`` is level 0's RFC-5 transformation when it is not axis-aligned (OME-NGFF 0.6 only).
+    """
     axes = tuple(axes)
+    if transformation is not None and not fmt.version.startswith("0.6"):
+        raise InvalidImageError(
+            f"the image's coordinates come from a non-axis-aligned ({transformation.type_name}) transformation, which "
+            f"OME-NGFF {fmt.version} cannot store (it has scale and translation only); write it with "
+            'version="0.6", or give it 1-D coordinates'
+        )
     shapes = [tuple(int(n) for n in level.shape) for level in levels]
     geometries, datasets = _level_transforms(shapes, len(axes), coordinate_transformations, geometry)
     if omero is not None:
@@ -180,7 +191,7 @@ def _assembled(
     image = Multiscale(
         axes=axes,
         levels=tuple(
-            Level(str(i), shape, g, option["chunks"], option["shards"])
+            Level(str(i), shape, g, option["chunks"], option["shards"], transformation if i == 0 else None)
             for i, (shape, g, option) in enumerate(zip(shapes, geometries, arrays, strict=True))
         ),
         dtype=np.dtype(levels[0].dtype),
@@ -269,6 +280,7 @@ def plan_image(
         method_metadata=method_metadata(spec.name),
         omero=image.omero if omero is None else omero,
         extra=extra,
+        transformation=image.levels[0].transformation,
     )
 
 
