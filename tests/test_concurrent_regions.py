@@ -123,3 +123,48 @@ def test_a_region_that_is_not_independent_is_refused_before_anything_is_written(
 def test_independent_needs_a_region(tmp_path: Path) -> None:
     with pytest.raises(InvalidImageError, match="independent=True is for region writes"):
         mosaic().omezarr.to_zarr(tmp_path / "m.ome.zarr", independent=True)
+
+
+def _tile_on_worker(path: str, rows: tuple[int, int], count: int) -> str:
+    """A worker's task: announce itself, wait for every other tile's worker, then write its tile."""
+    import os
+    import time
+
+    import dask as dask_module
+
+    flags = Path(path).parent / "ready"
+    flags.mkdir(exist_ok=True)
+    (flags / str(rows[0])).touch()
+    deadline = time.monotonic() + 60
+    while len(os.listdir(flags)) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with dask_module.config.set(scheduler="synchronous"):  # the tile's own graph, inside this worker
+        mosaic().isel(y=slice(*rows)).omezarr.to_zarr(path, region="auto", independent=True)
+    return str(os.getpid())
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_each_worker_of_a_local_cluster_writes_a_tile(tmp_path: Path, version: str) -> None:
+    import distributed
+
+    final = mosaic()
+    whole = tmp_path / "whole.ome.zarr"
+    write(final, whole, "local_mean", version)
+    path = tmp_path / "tiles.ome.zarr"
+    write(xr.zeros_like(final), path, "local_mean", version)
+    tiles = [(0, 32), (32, 64)]
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        workers = sorted(client.scheduler_info()["workers"])
+        futures = [
+            client.submit(_tile_on_worker, str(path), rows, len(tiles), workers=[w], pure=False)
+            for rows, w in zip(tiles, workers, strict=True)
+        ]
+        pids = client.gather(futures)
+    assert len(set(pids)) == 2  # two processes
+    assert store_files(path) == store_files(whole)
+    validate_store(path)
