@@ -11,7 +11,7 @@ from . import accessor as _accessor  # noqa: F401  (registers .omezarr)
 from .api import pyramid, to_zarr, to_zarr_label, tree_to_zarr, write_plate
 from .config import get_options, set_options
 from .coordinate_systems import transform_points
-from .incremental import update_pyramid
+from .incremental import tile_grid, update_pyramid
 from .ngff import CurrentFormat, FormatV04, FormatV05, FormatV06, format_from_version
 from .scale import Methods
 from .version import __version__
@@ -27,6 +27,7 @@ __all__ = [
     "get_options",
     "pyramid",
     "set_options",
+    "tile_grid",
     "to_zarr",
     "to_zarr_label",
     "transform_points",

@@ -50,6 +50,7 @@ class _OmeZarrAccessor(Generic[T]):
         progress: bool = False,
         filesystem_options: Mapping[str, Any] | None = None,
         resume: bool = False,
+        independent: bool = False,
     ) -> list[Any]:
         """Write as an OME-Zarr image with a multiscale pyramid (and labels, or as a plate).
 
@@ -81,6 +82,7 @@ class _OmeZarrAccessor(Generic[T]):
             progress=progress,
             filesystem_options=filesystem_options,
             resume=resume,
+            independent=independent,
         )
 
 

@@ -16,7 +16,7 @@ import zarr
 
 from .describe import DEFAULT_NAME, describe_image
 from .errors import InvalidImageError
-from .incremental import append_to_zarr, check_resume, image_to_extend, refuse_mode, write_region
+from .incremental import append_to_zarr, check_resume, image_to_extend, refuse_mode, region_to_zarr
 from .ngff import Format, as_format, writable_tag
 from .read import read_multiscale
 from .scale import Methods, get_method
@@ -107,6 +107,7 @@ def to_zarr(
     progress: bool = False,
     filesystem_options: Mapping[str, Any] | None = None,
     resume: bool = False,
+    independent: bool = False,
 ) -> list[Any]:
     """Write a DataArray as an OME-Zarr image with a multiscale pyramid, and its label images.
 
@@ -175,6 +176,11 @@ def to_zarr(
         whole yet are written, then the metadata. An image already complete is left as it is; where
         nothing was written yet the image is written. Works for appends (with ``append_dim``, and their
         labels) too; not for regions, plates or the labels of a first write. See :mod:`xarray_omezarr.write.resume`.
+    independent
+        With ``region``: refuse (before anything is written) a region that shares a stored object of some
+        level with the rest of the image, its method's halo included, so that writers of disjoint
+        regions may run at the same time (processes, dask workers). Aligned tiles of
+        :func:`xarray_omezarr.tile_grid` pass, for methods without halo; see ``docs/appending.md``.
 
     Examples
     --------
@@ -191,15 +197,9 @@ def to_zarr(
     mode = mode or ("a" if append_dim is not None else "r+" if region is not None else "w-")
     if resume:
         check_resume(mode, region, labels, image)
-    if region is not None:
-        if mode != "r+" or append_dim is not None:
-            raise InvalidImageError(f"region writes use mode='r+' and no append_dim; got mode={mode!r}")
-        if not compute:
-            raise InvalidImageError("region writes compute at once (compute=False is not supported)")
-        group = image_to_extend(store, False)
-        if group is None:
-            raise InvalidImageError(f"mode='r+' needs an existing image; there is none at {store!r}")
-        return write_region(image, group, region, axis_types=axis_types, progress=progress, labels=labels)
+    if region is not None or independent:
+        written = region_to_zarr(image, store, region, mode, append_dim, compute, independent)
+        return written(axis_types=axis_types, progress=progress, labels=labels)
     if mode in ("a", "r+"):
         group = image_to_extend(store, resume)
         if group is not None:

@@ -10,6 +10,7 @@ store one call writing the final image gives. ``resume=True`` finishes an append
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import xarray as xr
@@ -26,13 +27,15 @@ from .write.append import check_compatible, existing_options, plan_append, pyram
 from .write.groups import check_format, describe_store
 from .write.plan import ImagePlan, plan_image
 from .write.plates import PLATE_DIMS
-from .write.regions import level_regions, region_from_slices, region_of_part
+from .write.regions import independent_regions, level_regions, region_from_slices, region_grid, region_of_part
 
 __all__ = [
     "append_to_zarr",
     "check_resume",
     "image_to_extend",
     "open_image_to_extend",
+    "region_to_zarr",
+    "tile_grid",
     "update_pyramid",
     "write_region",
 ]
@@ -330,8 +333,13 @@ def _update(
     compute: bool = True,
     progress: bool = False,
     after: Any = None,
+    independent: bool = False,
 ) -> list[Any]:
-    """:func:`update_pyramid` of the image (or label image) ``group``."""
+    """:func:`update_pyramid` of the image (or label image) ``group``.
+
+    With ``independent``, exactly the objects the region reaches are rewritten (it was checked to be
+    independent: :func:`~.write.regions.independent_regions`), none of its neighbours'.
+    """
     existing = read_multiscale(group)
     import dask.array as dask_array
 
@@ -339,9 +347,32 @@ def _update(
     assert isinstance(level0, zarr.Array)
     plan, cumulative = _pyramid_plan(group, existing, dask_array.from_zarr(level0))
     changed = region_from_slices(existing, region or {})
-    regions: list[Any] = level_regions(existing, cumulative, get_method(existing.method), changed)
+    reach = independent_regions if independent else level_regions
+    regions: list[Any] = reach(existing, cumulative, get_method(existing.method), changed)
     regions[0] = None  # level 0 is the source: it is as the caller made it
     return engine.rewrite_levels(plan, group, regions, compute=compute, progress=progress, after=after)
+
+
+def region_to_zarr(
+    image: xr.DataArray,
+    store: StoreLike,
+    region: str | Mapping[str, slice] | None,
+    mode: WriteMode,
+    append_dim: str | None,
+    compute: bool,
+    independent: bool,
+) -> Any:
+    """:func:`xarray_omezarr.to_zarr` with ``region`` (or ``independent``), checked: the write, to call."""
+    if region is None:
+        raise InvalidImageError("independent=True is for region writes (region=...)")
+    if mode != "r+" or append_dim is not None:
+        raise InvalidImageError(f"region writes use mode='r+' and no append_dim; got mode={mode!r}")
+    if not compute:
+        raise InvalidImageError("region writes compute at once (compute=False is not supported)")
+    group = image_to_extend(store, False)
+    if group is None:
+        raise InvalidImageError(f"mode='r+' needs an existing image; there is none at {store!r}")
+    return partial(write_region, image, group, region, independent=independent)
 
 
 def write_region(
@@ -352,22 +383,75 @@ def write_region(
     axis_types: Any = None,
     progress: bool = False,
     labels: Mapping[str, xr.DataArray] | None = None,
+    independent: bool = False,
 ) -> list[Any]:
     """Write ``part`` into level 0 of the image in ``group``, then every coarser level where it reaches.
 
     ``region="auto"`` places the part by its coordinates, which must lie on the image's pixels;
     a mapping of dim names to slices (level-0 index space) places it explicitly. ``labels`` holds
     each label image's part of the same region (by its stored name), written into it alike.
+
+    Any region is exact written alone. With ``independent``, the region must also be independent of
+    every other (whole stored objects at every level, halo included: see :func:`tile_grid`), or it
+    is refused before anything is written; then writers of disjoint regions may run at the same time.
     """
     labelled = _label_groups(group, labels or {})
     parts: list[tuple[zarr.Group, xr.DataArray, Any, Any]] = [(group, part, axis_types, None)]
     parts += [(node, labels[name], None, _label_block_keeper(group, node, name)) for name, node in labelled]  # type: ignore[index]
     # every part is placed (and checked) before anything is written
     placed = [_placed(data, node, region, types, after is not None) for node, data, types, after in parts]
+    if independent:
+        for (node, *_), (_, where, _) in zip(parts, placed, strict=True):
+            _check_independent(node, where)
     for (node, _, _, after), (data, where, dims) in zip(parts, placed, strict=True):
         _write_level0(node, data, where)
-        _update(node, dict(zip(dims, where, strict=True)), progress=progress, after=after)
+        changed = dict(zip(dims, where, strict=True))
+        _update(node, changed, progress=progress, after=after, independent=independent)
     return []
+
+
+def _cumulative_factors(existing: Multiscale) -> list[tuple[int, ...]]:
+    return [tuple(1 for _ in existing.axes)] + [
+        tuple(f.get(d, 1) for d in existing.dims) for f in pyramid_factors_of(existing)
+    ]
+
+
+def _check_independent(group: zarr.Group, where: Any) -> None:
+    """Refuse (before anything is written) a region that shares a stored object of some level."""
+    existing = read_multiscale(group)
+    if existing.method is None and len(existing.levels) > 1:
+        raise InvalidImageError(
+            "the image records no downsampling method ('type'): its regions cannot be checked"
+        )
+    method = get_method(existing.method) if existing.method is not None else get_method("nearest")
+    independent_regions(existing, _cumulative_factors(existing), method, tuple(where))
+
+
+def tile_grid(store: StoreLike) -> dict[str, int]:
+    """The smallest level-0 tile, per dim, whose aligned tiles can be written at the same time.
+
+    Tiles ``[k g, (k + 1) g)`` along each dim (``g`` its value; the last may end at the image's
+    edge) cover whole stored objects (chunks, or shards) at every level: written with
+    ``to_zarr(region=..., independent=True)`` by separate processes or dask workers, at the same
+    time, they give the store one call writing the whole image gives. This holds for methods
+    without halo (``local_mean``, ``nearest``, ``mode``, ``zoom``); a smoothing method's levels
+    read beyond each tile, and ``independent=True`` refuses them (write level 0 from the workers,
+    then call :func:`update_pyramid` once). Any multiple of the grid works too.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, zarr, xarray_omezarr
+    >>> store = zarr.storage.MemoryStore()
+    >>> image = xr.DataArray(np.zeros((64, 48), "u1"), dims=("y", "x"))
+    >>> _ = image.omezarr.to_zarr(store, scale_factors=(2, 4), method="local_mean", storage_options={"chunks": (8, 8)})
+    >>> xarray_omezarr.tile_grid(store)
+    {'y': 32, 'x': 32}
+    """
+    group = open_image_to_extend(store)
+    if group is None:
+        raise NoImageError(f"there is no OME-Zarr image at {describe_store(store)}")
+    existing = read_multiscale(group)
+    return region_grid(existing, _cumulative_factors(existing))
 
 
 def _placed(

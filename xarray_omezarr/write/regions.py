@@ -18,7 +18,14 @@ from ..model import Multiscale
 from ..scale import Method
 from ..scale.levels import source_level
 
-__all__ = ["Region", "level_regions", "region_from_slices", "region_of_part"]
+__all__ = [
+    "Region",
+    "independent_regions",
+    "level_regions",
+    "region_from_slices",
+    "region_grid",
+    "region_of_part",
+]
 
 Region = tuple[slice, ...]
 """One slice per axis, in a level's index space."""
@@ -142,3 +149,95 @@ def region_of_part(part: Described, image: Multiscale) -> Region:
             )
         out.append(slice(start, start + size))
     return tuple(out)
+
+
+def _exclusive(start: int, stop: int, size: int, step: int) -> bool:
+    """Whether ``[start, stop)`` is made of whole objects of ``step`` pixels of an axis of ``size``."""
+    return start % step == 0 and (stop % step == 0 or stop == size)
+
+
+def independent_regions(
+    image: Multiscale, factors: Sequence[tuple[int, ...]], method: Method, changed: Region
+) -> list[Region]:
+    """The exact region of each level a write of ``changed`` reaches, refused unless it is its own.
+
+    A region is independent when, at every level, what it changes is whole stored objects (chunks,
+    or shards) that no pixel outside it contributes to: then writers of disjoint independent regions
+    never write the same object, and each object's new content depends only on its writer's data,
+    so they may run at the same time. That needs a method without halo (``local_mean``, ``nearest``,
+    ``mode``, ``zoom``: the smoothing methods read beyond their blocks) along the downsampled axes,
+    and the region on :func:`region_grid`. Raises :class:`~xarray_omezarr.errors.InvalidImageError`
+    otherwise, saying where.
+
+    Examples
+    --------
+    >>> from xarray_omezarr.geometry.axes import axes_from_dims
+    >>> from xarray_omezarr.model import Level, LinearAxis
+    >>> from xarray_omezarr.scale import get_method
+    >>> g = (LinearAxis(), LinearAxis())
+    >>> image = Multiscale(tuple(axes_from_dims("yx")), (Level("0", (64, 64), g, (16, 16)),
+    ...     Level("1", (32, 32), g, (8, 8))))
+    >>> independent_regions(image, [(1, 1), (2, 2)], get_method("local_mean"), (slice(0, 16), slice(16, 32)))[1]
+    (slice(0, 8, None), slice(8, 16, None))
+    """
+    bounds: list[list[tuple[int, int]]] = [[(s.start, s.stop) for s in changed]]
+    for index, level in enumerate(image.levels):
+        objects = level.shards or level.chunks or level.shape
+        if index > 0:
+            source = source_level(list(factors[:index]), tuple(factors[index]))
+            relative = [t // f for t, f in zip(factors[index], factors[source], strict=True)]
+            reached = []
+            for dim, (a, b), r, n, m in zip(
+                image.dims, bounds[source], relative, level.shape, image.levels[source].shape, strict=True
+            ):
+                if r > 1 and method.reach(r) > 0 and (a, b) != (0, m):
+                    raise InvalidImageError(
+                        f"the region is not independent: the method {method.name.value!r} smooths, so level "
+                        f"{index} along {dim!r} depends on level-0 pixels beyond the region (its halo). Write the "
+                        "tiles without independent=True one after another, or write level 0 only from each "
+                        "worker and call xarray_omezarr.update_pyramid once all tiles are in, or use a method "
+                        "without halo (local_mean, nearest, mode)"
+                    )
+                if a % r or (b % r and b != m):
+                    raise InvalidImageError(_not_on_grid(index, dim, a, b, r, "the level's factor"))
+                reached.append((a // r, n if b == m else b // r))
+            bounds.append(reached)
+        for dim, (a, b), n, o in zip(image.dims, bounds[index], level.shape, objects, strict=True):
+            if not _exclusive(a, b, n, o):
+                raise InvalidImageError(_not_on_grid(index, dim, a, b, o, "its stored objects"))
+    return [tuple(slice(a, b) for a, b in level_bounds) for level_bounds in bounds]
+
+
+def _not_on_grid(index: int, dim: str, a: int, b: int, step: int, what: str) -> str:
+    return (
+        f"the region is not independent: at level {index} it reaches pixels {a} to {b - 1} along {dim!r}, "
+        f"which is not whole multiples of {what} ({step} pixels), so it shares a stored object with its "
+        "neighbours; align the tiles to xarray_omezarr.tile_grid(store), or write without "
+        "independent=True one tile after another"
+    )
+
+
+def region_grid(image: Multiscale, factors: Sequence[tuple[int, ...]]) -> dict[str, int]:
+    """The smallest level-0 tile size, per dim, whose aligned tiles are independent at every level.
+
+    Along each axis the least common multiple, over the levels, of the level's stored objects
+    (shards, or chunks) times its cumulative factor; a tile may also end at the image's edge.
+
+    Examples
+    --------
+    >>> from xarray_omezarr.geometry.axes import axes_from_dims
+    >>> from xarray_omezarr.model import Level, LinearAxis
+    >>> g = (LinearAxis(), LinearAxis())
+    >>> image = Multiscale(tuple(axes_from_dims("yx")), (Level("0", (64, 64), g, (16, 16)),
+    ...     Level("1", (32, 32), g, (16, 16)), Level("2", (16, 16), g, (16, 16))))
+    >>> region_grid(image, [(1, 1), (2, 2), (4, 4)])
+    {'y': 64, 'x': 64}
+    """
+    out = {}
+    for axis, dim in enumerate(image.dims):
+        steps = [
+            (lv.shards or lv.chunks or lv.shape)[axis] * f[axis]
+            for lv, f in zip(image.levels, factors, strict=True)
+        ]
+        out[dim] = min(math.lcm(*steps), image.levels[0].shape[axis]) if steps else 1
+    return out
