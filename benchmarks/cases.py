@@ -75,6 +75,7 @@ def write_plate(writer: str, path: str) -> float:
             {w: [xr.DataArray(f, dims=("c", "y", "x")) for f in fs] for w, fs in wells.items()},
             scale_factors=(2,),
             method="local_mean",
+            mode="w",  # a reference from an earlier run of the same writer
         )
         documents = {
             key: zarr.open_group(os.path.join(reference, key), mode="r").attrs.asdict()

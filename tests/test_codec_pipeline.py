@@ -26,6 +26,7 @@ STORAGE = {
     "default": None,
     "blosc": {"compressors": BloscCodec(cname="zstd", clevel=1, shuffle="shuffle")},
     "zstd-checksum": {"compressors": ZstdCodec(level=3, checksum=True)},
+    "zstd-0": {"compressors": ZstdCodec(level=0)},  # zarr's default codec, which zarrs encodes differently
     "uncompressed": {"compressors": None},
     "chunks": {"chunks": (1, 8, 16, 16)},
     "sharded": {"chunks": (1, 4, 8, 8), "shards": (1, 8, 16, 16)},

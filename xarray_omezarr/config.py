@@ -24,6 +24,7 @@ runs on more threads than there are cores, however many dask threads ask at once
 from __future__ import annotations
 
 import os
+import pathlib
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,6 +121,53 @@ def _zarr_pipeline(path: str) -> Iterator[None]:
         yield
 
 
+def _same_bytes(array: zarr.Array) -> bool:
+    """Whether zarrs' pipeline stores a chunk of ``array`` as zarr's own pipeline does.
+
+    Both follow the codecs' specifications, but a codec's level or defaults may be read differently
+    (zstd's level 0, say), so an array is written through zarrs only if a probe chunk with its
+    metadata comes out byte for byte the same. Checked once per distinct metadata.
+    """
+    import json
+
+    probe = array.metadata.update_shape(array.chunks)  # one chunk: the array's codecs, dtype, fill
+    return _probe(json.dumps(probe.to_dict(), sort_keys=True, default=str), probe, array._async_array.config)
+
+
+_PROBED: dict[str, bool] = {}
+
+
+def _probe(key: str, metadata: Any, config: Any) -> bool:
+    if key in _PROBED:
+        return _PROBED[key]
+    import tempfile
+
+    import numpy as np
+    from zarr.core.array import AsyncArray
+    from zarr.storage import LocalStore, StorePath
+
+    values = (
+        np.random.default_rng(0).integers(0, 4096, metadata.shape).astype(metadata.dtype.to_native_dtype())
+    )
+    stored = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name in (_ZARR_DEFAULT, _ZARRS):
+            root = os.path.join(folder, name.split(".")[0])
+            location = StorePath(LocalStore(root))
+            with _zarr_pipeline(name), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # zarrs' warning of codecs it leaves to zarr
+                zarr.Array(AsyncArray(metadata, location, config=config))[...] = values
+            stored.append(
+                {
+                    os.path.relpath(os.path.join(d, f), root): pathlib.Path(d, f).read_bytes()
+                    for d, _, files in os.walk(root)
+                    for f in files
+                }
+            )
+    _PROBED[key] = stored[0] == stored[1]
+    return _PROBED[key]
+
+
 def pipelined(array: zarr.Array, *, writing: bool) -> zarr.Array:
     """``array`` (same store, same metadata) reading and writing through the chosen codec pipeline.
 
@@ -130,7 +178,7 @@ def pipelined(array: zarr.Array, *, writing: bool) -> zarr.Array:
     (4,)
     """
     path = codec_pipeline_for(sharded=array.shards is not None, writing=writing)
-    if path is None:
+    if path is None or (writing and not _same_bytes(array)):
         return array
     from zarr.core.array import AsyncArray
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import zarr
 
+from ..config import pipelined
 from ..geometry.axes import Axis
 from ..scale.chunking import write_units
 
@@ -48,8 +49,9 @@ class SkipEmptyChunks:
     """
 
     def __init__(self, array: zarr.Array) -> None:
-        # each chunk is checked here, so zarr need not compare it again
-        self.array = array.with_config({"write_empty_chunks": True})
+        # each chunk is checked here, so zarr need not compare it again (with_config makes a new array
+        # object, which takes zarr's default codec pipeline: choose ours again)
+        self.array = pipelined(array.with_config({"write_empty_chunks": True}), writing=True)
 
     def __setitem__(self, region: tuple[slice, ...], block: Any) -> None:
         block = np.asarray(block)
