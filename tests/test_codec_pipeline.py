@@ -36,7 +36,7 @@ STORAGE_V2 = {
     **{
         name: options
         for name, options in STORAGE.items()
-        if name not in ("blosc", "zstd-checksum", "sharded")
+        if name not in ("blosc", "zstd-checksum", "zstd-0", "sharded")
     },
     "blosc": {"compressors": numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE)},
     "zstd-checksum": {"compressors": numcodecs.Zstd(level=3, checksum=True)},
