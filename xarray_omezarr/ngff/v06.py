@@ -20,7 +20,6 @@ the physical system.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,7 +32,7 @@ from ..model import Level, Multiscale
 from .base import Format, version_of
 from .multiscale import check_datasets, dataset_paths
 from .omero import check_omero
-from .v06_levels import ends, general_levels, reference
+from .v06_levels import ends, general_levels, multiscale_chain, reference
 
 __all__ = [
     "DEFAULT_SYSTEM",
@@ -282,36 +281,15 @@ def _outer(
     listed. Without any path to ``target`` the image stays in ``start``, the datasets' own system.
     """
     geometry = [LinearAxis() for _ in range(ndim)]
-    transforms = multiscale.get("coordinateTransformations") or []
-    if not isinstance(transforms, list):
-        raise MalformedStoreError("the multiscale's 'coordinateTransformations' must be a list")
-    current, seen = start, {start}
-    while current != target:
-        forward = next((t for t in transforms if ends(t)[0] == current and ends(t)[1] not in seen), None)
-        backward = next((t for t in transforms if ends(t)[1] == current and ends(t)[0] not in seen), None)
-        step = forward if forward is not None else backward
-        if step is None:
-            if strict:
-                raise InvalidImageError(
-                    f"no multiscale transformation leads from coordinate system {start!r} to {target!r}"
-                )
-            warnings.warn(
-                f"no multiscale transformation leads from coordinate system {start!r} to {target!r}; "
-                f"the coordinates are those of {start!r}",
-                UserWarning,
-                stacklevel=2,
-            )
-            return [LinearAxis() for _ in range(ndim)], start
-        where = f"the multiscale's transformation from {current!r}"
-        inner = _linear(step, ndim, where)
-        if step is not forward:
+    chain, reached = multiscale_chain(multiscale, start, target, strict)
+    for step, forward in chain:
+        inner = _linear(
+            step, ndim, f"the multiscale's transformation from {ends(step)[0 if forward else 1]!r}"
+        )
+        if not forward:
             inner = [_inverse(i) for i in inner]
         geometry = [g.then(i) for g, i in zip(geometry, inner, strict=True)]
-        reached = ends(step)[1] if step is forward else ends(step)[0]
-        assert reached is not None
-        current = reached
-        seen.add(current)
-    return geometry, current
+    return geometry, reached
 
 
 def _target(systems: Mapping[str, Any], coordinate_system: str | None) -> str:

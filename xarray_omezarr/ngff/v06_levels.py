@@ -55,12 +55,16 @@ def _parsed(transform: Any, where: str) -> Transformation:
     return replace(parsed, name=None, input=None, output=None)
 
 
-def _outer_general(
+def multiscale_chain(
     multiscale: Mapping[str, Any], start: str, target: str, strict: bool
-) -> tuple[list[Transformation], str]:
-    """As :func:`_outer`, for transformations of any type: the chain of steps and the system reached."""
+) -> tuple[list[tuple[Mapping[str, Any], bool]], str]:
+    """The multiscale-level transformations leading from ``start`` to ``target``: each step's JSON
+    and whether it is taken forwards (else inverted, where only the reverse is listed), and the
+    system reached. Without a path, ``strict`` refuses; otherwise a warning, no steps and ``start``."""
     transforms = multiscale.get("coordinateTransformations") or []
-    steps: list[Transformation] = []
+    if not isinstance(transforms, list):
+        raise MalformedStoreError("the multiscale's 'coordinateTransformations' must be a list")
+    steps: list[tuple[Mapping[str, Any], bool]] = []
     current, seen = start, {start}
     while current != target:
         forward = next((t for t in transforms if ends(t)[0] == current and ends(t)[1] not in seen), None)
@@ -75,21 +79,32 @@ def _outer_general(
                 f"no multiscale transformation leads from coordinate system {start!r} to {target!r}; "
                 f"the coordinates are those of {start!r}",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             return [], start
-        parsed = _parsed(step, f"the multiscale's transformation from {current!r}")
-        if step is not forward:
-            try:
-                parsed = parsed.inverse()
-            except TransformationError as error:
-                raise UnsupportedTransformError(str(error)) from None
-        steps.append(parsed)
+        steps.append((step, step is forward))
         reached = ends(step)[1] if step is forward else ends(step)[0]
         assert reached is not None
         current = reached
         seen.add(current)
     return steps, current
+
+
+def _outer_general(
+    multiscale: Mapping[str, Any], start: str, target: str, strict: bool
+) -> tuple[list[Transformation], str]:
+    """As :func:`_outer`, for transformations of any type: the chain of steps and the system reached."""
+    chain, reached = multiscale_chain(multiscale, start, target, strict)
+    steps: list[Transformation] = []
+    for step, forward in chain:
+        parsed = _parsed(step, f"the multiscale's transformation from {ends(step)[0 if forward else 1]!r}")
+        if not forward:
+            try:
+                parsed = parsed.inverse()
+            except TransformationError as error:
+                raise UnsupportedTransformError(str(error)) from None
+        steps.append(parsed)
+    return steps, reached
 
 
 def general_levels(
