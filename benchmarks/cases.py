@@ -129,3 +129,93 @@ if __name__ == "__main__":  # a quick look: python benchmarks/cases.py
         for writer in PLATE_WRITERS:
             seconds = write_plate(writer, os.path.join(workdir, writer))
             print(json.dumps({"writer": writer, "seconds": round(seconds, 2)}))
+
+
+# --- opening a large plate, locally and from S3 --------------------------------------------------------
+
+OPENERS = ("open-ours", "open-ome-zarr-py", "open-ours-s3", "open-ome-zarr-py-s3")
+OPEN_ROWS, OPEN_COLUMNS, OPEN_FIELDS = "ABCDEFGHIJKLMNOP", 24, 3
+"""A 384-well plate of three (2, 64, 64) fields per well, two levels each: 1152 images, 2304 arrays."""
+
+
+def make_open_plate(path: str) -> None:
+    """Write the plate that the open cases read (off the clock, once per run)."""
+    import numpy as np
+    import xarray as xr
+
+    import xarray_omezarr
+
+    rng = np.random.default_rng(5)
+    wells = {
+        f"{row}/{column}": [
+            xr.DataArray(rng.integers(0, 1000, (2, 64, 64), dtype="uint16"), dims=("c", "y", "x"))
+            for _ in range(OPEN_FIELDS)
+        ]
+        for row in OPEN_ROWS
+        for column in range(1, OPEN_COLUMNS + 1)
+    }
+    xarray_omezarr.write_plate(path, wells, scale_factors=(2,), method="local_mean")
+
+
+def _counting_s3_server() -> tuple[str, Any]:
+    """moto's S3 app behind a loopback server that counts the HTTP requests it answers, by method."""
+    import collections
+    import threading
+
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    counts: collections.Counter[str] = collections.Counter()
+    app = DomainDispatcherApplication(create_backend_app)
+
+    def counting(environ: dict[str, Any], start_response: Any) -> Any:
+        counts[environ["REQUEST_METHOD"]] += 1
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, counting, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", counts
+
+
+def open_plate(opener: str, path: str) -> tuple[float, int]:
+    """Open the plate at ``path`` with ``opener`` (uploaded to moto first for ``-s3``, off the clock);
+    the seconds it took and, on S3, the number of HTTP requests (0 locally)."""
+    import xarray as xr
+
+    import xarray_omezarr  # noqa: F401  (the engine)
+
+    counts: Any = {}
+    url = path
+    if opener.endswith("-s3"):
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            os.environ[name] = value
+        endpoint, counts = _counting_s3_server()
+        os.environ["AWS_ENDPOINT_URL"] = endpoint  # for readers that take no storage options
+        import boto3
+        import s3fs
+
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="bench")
+        s3fs.S3FileSystem(endpoint_url=endpoint).put(path, "bench/plate.ome.zarr", recursive=True)
+        url = "s3://bench/plate.ome.zarr"
+        counts.clear()
+    base = opener.removesuffix("-s3")
+    start = time.perf_counter()
+    if base == "open-ours":
+        options = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"]} if url != path else None
+        tree = xr.open_datatree(url, engine="omezarr", storage_options=options)
+        assert len(tree.children) == len(OPEN_ROWS)
+    elif base == "open-ome-zarr-py":
+        from ome_zarr.io import parse_url
+        from ome_zarr.reader import Reader
+
+        location = parse_url(url, mode="r")
+        assert location is not None, url
+        nodes = list(Reader(location)())
+        assert nodes
+    else:
+        raise ValueError(f"unknown opener {opener!r}; choose from {OPENERS}")
+    return time.perf_counter() - start, sum(counts.values())

@@ -237,7 +237,7 @@ def import_writer(writer: str) -> None:
     import importlib
 
     names = ["zarr", "dask.array", "xarray"]
-    if "ours" in writer or writer.startswith(("plate", "read")):
+    if "ours" in writer or writer.startswith(("plate", "read", "open")):
         names.append("xarray_omezarr")
     if "ome-zarr-py" in writer:
         names.append("ome_zarr.writer")
@@ -251,6 +251,18 @@ def run_one(writer: str, path: str, settings: dict[str, Any]) -> dict[str, Any]:
     """In a fresh process: make the image, then write it (or read it), measuring that only."""
     import_writer(writer)
     base = writer.removesuffix("-zarrs")
+    if writer.startswith("open-"):
+        import cases
+
+        reset_peak_memory()
+        seconds, requests = cases.open_plate(writer, settings["read_from"])
+        return {
+            "writer": writer,
+            "seconds": seconds,
+            "peak_mib": peak_memory_mib(),
+            "disk_mib": 0.0,
+            "requests": requests,
+        }
     if writer.startswith(("plate-", "read-")):
         import cases
 
@@ -297,13 +309,18 @@ def reference(writer: str, role: str) -> str:
     """
     if "ours" in writer or "floor" in writer:
         return writer.replace("ours", role).replace("floor", role)
+    if writer.startswith("open-"):  # the open case has no floor: each reader against ours, per place
+        return "open-ours" + ("-s3" if writer.endswith("-s3") else "") if role == "ours" else ""
     prefix = writer.split("-")[0] + "-" if writer.startswith(("plate-", "read-")) else ""
     return prefix + role
 
 
 def medians(results: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
     return {
-        w: {k: statistics.median(r[k] for r in runs) for k in ("seconds", "peak_mib", "disk_mib")}
+        w: {
+            k: statistics.median(r.get(k, 0) for r in runs)
+            for k in ("seconds", "peak_mib", "disk_mib", "requests")
+        }
         for w, runs in results.items()
         if runs
     }
@@ -314,7 +331,7 @@ def report(results: dict[str, list[dict[str, Any]]], input_mib: float | None) ->
     median = medians(results)
     print(
         f"{'writer':<22} {'seconds':>8} {'peak MiB':>9} {'x input':>8} {'MiB on disk':>12} "
-        f"{'x floor':>8} {'x ours':>7}"
+        f"{'x floor':>8} {'x ours':>7} {'requests':>9}"
     )
     for writer, m in median.items():
         for role in ("floor", "ours"):
@@ -323,7 +340,7 @@ def report(results: dict[str, list[dict[str, Any]]], input_mib: float | None) ->
         per_input = f"{m['peak_mib'] / input_mib:8.2f}" if input_mib else f"{'-':>8}"
         print(
             f"{writer:<22} {m['seconds']:8.2f} {m['peak_mib']:9.0f} {per_input} "
-            f"{m['disk_mib']:12.1f} {m['x floor']:8.2f} {m['x ours']:7.2f}"
+            f"{m['disk_mib']:12.1f} {m['x floor']:8.2f} {m['x ours']:7.2f} {m['requests']:9.0f}"
         )
     print("runs (seconds):", {w: [round(r["seconds"], 2) for r in runs] for w, runs in results.items()})
     return median
@@ -385,6 +402,18 @@ def run_case(case: str, args: argparse.Namespace, workdir: str, kind: str) -> di
             flush=True,
         )
         return report(compare(writers, settings, args.repeat, workdir), None)
+    if case == "open":
+        writers = args.writers or list(cases.OPENERS)
+        source = os.path.join(workdir, "open-source.ome.zarr")
+        cases.make_open_plate(source)
+        rows, columns, fields = len(cases.OPEN_ROWS), cases.OPEN_COLUMNS, cases.OPEN_FIELDS
+        print(
+            f"\n== open the tree of a plate of {rows * columns} wells of {fields} fields, locally and on moto's S3",
+            flush=True,
+        )
+        results = compare(writers, {**settings, "read_from": source}, args.repeat, workdir)
+        shutil.rmtree(source, ignore_errors=True)
+        return report(results, None)
     # read: level 0 of an image ours wrote, off the clock
     writers = args.writers or [*cases.READERS, *(f"{r}-zarrs" for r in cases.READERS)]
     line, input_mib = describe(settings)
@@ -416,6 +445,10 @@ def summarise(figures: dict[str, dict[str, dict[str, float]]]) -> None:
             a, b = median.get(prefix + top), median.get(prefix + bottom)
             if a and b:
                 print(f"{title:<14} {prefix + label:<42} {a['seconds'] / b['seconds']:6.2f}")
+        if title == "open":
+            for opener in ("open-ome-zarr-py", "open-ome-zarr-py-s3"):
+                if opener in median:
+                    print(f"{title:<14} {opener + ' / ours':<42} {median[opener]['x ours']:6.2f}")
         if title.startswith("read"):
             for reader in ("read-ours", "read-ours-dask", "read-ours-zarrs", "read-ours-dask-zarrs"):
                 if reader in median:
@@ -426,7 +459,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--case", default="write", choices=("write", "plate", "read"), help="what to measure")
+    parser.add_argument(
+        "--case", default="write", choices=("write", "plate", "read", "open"), help="what to measure"
+    )
     parser.add_argument("--all", action="store_true", help="every case, both images, and a summary of ratios")
     parser.add_argument("--shape", type=int, nargs=4, default=None, help="c z y x (default 2 64 2048 2048)")
     parser.add_argument("--chunks", type=int, nargs=4, default=(1, 16, 256, 256))
@@ -461,6 +496,7 @@ def main() -> int:
                 figures[f"write {kind}"] = run_case("write", args, workdir, kind)
             figures["plate"] = run_case("plate", args, workdir, args.image)
             figures["read"] = run_case("read", args, workdir, "noisy")
+            figures["open"] = run_case("open", args, workdir, args.image)
             summarise(figures)
         else:
             figures[args.case] = run_case(args.case, args, workdir, args.image)
