@@ -12,6 +12,9 @@ clock (imports included) and returns the seconds of the part it measures.
   then ``.values``; ``read-ours-dask`` the same with ``chunks={}`` and ``.compute()``;
   ``read-floor`` is ``zarr.open_array(...)[...]`` and ``read-floor-dask`` ``dask.array.from_zarr``.
   Each through zarr's codec pipeline; with ``-zarrs``, through zarrs'.
+- Open: the tree of a 384-well plate of three (2, 64, 64) fields per well (1152 images), written off
+  the clock. ``open-ours`` is ``xr.open_datatree``, ``open-ome-zarr-py`` ome-zarr-py's ``Reader``;
+  with ``-s3``, from moto's S3 server on loopback, which counts the HTTP requests it answers.
 """
 
 from __future__ import annotations
@@ -27,14 +30,17 @@ READERS = ("read-floor", "read-floor-dask", "read-ours", "read-ours-dask")
 ROWS, COLUMNS, FIELDS, FIELD_SHAPE = "ABCDEFGH", 12, 2, (2, 128, 128)
 
 
-def _fields() -> dict[str, list[Any]]:
+def _fields(
+    rows: str = ROWS, columns: int = COLUMNS, fields: int = FIELDS, shape: tuple[int, ...] = FIELD_SHAPE
+) -> dict[str, list[Any]]:
+    """Camera-like uint16 fields, ``{"A/1": [field, ...], ...}``, the same in every run."""
     import numpy as np
 
     rng = np.random.default_rng(3)
     return {
-        f"{row}/{column}": [(200 + rng.poisson(300, FIELD_SHAPE)).astype("uint16") for _ in range(FIELDS)]
-        for row in ROWS
-        for column in range(1, COLUMNS + 1)
+        f"{row}/{column}": [(200 + rng.poisson(300, shape)).astype("uint16") for _ in range(fields)]
+        for row in rows
+        for column in range(1, columns + 1)
     }
 
 
@@ -140,19 +146,13 @@ OPEN_ROWS, OPEN_COLUMNS, OPEN_FIELDS = "ABCDEFGHIJKLMNOP", 24, 3
 
 def make_open_plate(path: str) -> None:
     """Write the plate that the open cases read (off the clock, once per run)."""
-    import numpy as np
     import xarray as xr
 
     import xarray_omezarr
 
-    rng = np.random.default_rng(5)
     wells = {
-        f"{row}/{column}": [
-            xr.DataArray(rng.integers(0, 1000, (2, 64, 64), dtype="uint16"), dims=("c", "y", "x"))
-            for _ in range(OPEN_FIELDS)
-        ]
-        for row in OPEN_ROWS
-        for column in range(1, OPEN_COLUMNS + 1)
+        well: [xr.DataArray(field, dims=("c", "y", "x")) for field in fields]
+        for well, fields in _fields(OPEN_ROWS, OPEN_COLUMNS, OPEN_FIELDS, (2, 64, 64)).items()
     }
     xarray_omezarr.write_plate(path, wells, scale_factors=(2,), method="local_mean")
 
@@ -181,6 +181,8 @@ def open_plate(opener: str, path: str) -> tuple[float, int]:
     """Open the plate at ``path`` with ``opener`` (uploaded to moto first for ``-s3``, off the clock);
     the seconds it took and, on S3, the number of HTTP requests (0 locally)."""
     import xarray as xr
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
 
     import xarray_omezarr  # noqa: F401  (the engine)
 
@@ -209,9 +211,6 @@ def open_plate(opener: str, path: str) -> tuple[float, int]:
         tree = xr.open_datatree(url, engine="omezarr", storage_options=options)
         assert len(tree.children) == len(OPEN_ROWS)
     elif base == "open-ome-zarr-py":
-        from ome_zarr.io import parse_url
-        from ome_zarr.reader import Reader
-
         location = parse_url(url, mode="r")
         assert location is not None, url
         nodes = list(Reader(location)())

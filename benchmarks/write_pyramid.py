@@ -23,6 +23,7 @@ floor and to ours.
     python benchmarks/write_pyramid.py --image noisy  # a camera's noise: encoding is the expensive part
     python benchmarks/write_pyramid.py --defaults     # every writer with its own default settings
     python benchmarks/write_pyramid.py --large        # 16 GiB lazily generated dask image: bounded memory
+    python benchmarks/write_pyramid.py --case open    # a 384-well plate's tree, locally and on S3 (moto)
     python benchmarks/write_pyramid.py --shape 2 16 1024 1024 --writers ours floor --repeat 1
 """
 
@@ -340,7 +341,8 @@ def report(results: dict[str, list[dict[str, Any]]], input_mib: float | None) ->
         per_input = f"{m['peak_mib'] / input_mib:8.2f}" if input_mib else f"{'-':>8}"
         print(
             f"{writer:<22} {m['seconds']:8.2f} {m['peak_mib']:9.0f} {per_input} "
-            f"{m['disk_mib']:12.1f} {m['x floor']:8.2f} {m['x ours']:7.2f} {m['requests']:9.0f}"
+            f"{m['disk_mib']:12.1f} {m['x floor']:8.2f} {m['x ours']:7.2f} "
+            f"{m['requests'] if m['requests'] else '-':>9}"
         )
     print("runs (seconds):", {w: [round(r["seconds"], 2) for r in runs] for w, runs in results.items()})
     return median
