@@ -50,7 +50,7 @@ def _count(path: Path) -> int:
 def killed(command: list[str], store: Path, threshold: int, seed: int) -> bool:
     """Run ``command``, SIGKILL it once ``store`` holds ``threshold`` more data objects (plus a random
     few milliseconds); whether it was killed before it finished."""
-    jitter = random.Random(seed).uniform(0.0, 0.05)
+    jitter = random.Random(seed).uniform(0.0, 0.01)
     before = _count(store)
     process = subprocess.Popen(command, cwd=ROOT, env=_environment(), stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120

@@ -62,5 +62,10 @@ def append(path: str, version: str, resume: bool = False) -> None:
 
 
 if __name__ == "__main__":
+    import dask
+
     kind, target, version = sys.argv[1:4]
-    {"write": write, "append": append}[kind](target, version)
+    # one block at a time: on a fast machine, threads finish the write between two polls of the
+    # test, so the kill would miss it; what is stored does not depend on the scheduler
+    with dask.config.set(scheduler="synchronous"):
+        {"write": write, "append": append}[kind](target, version)

@@ -17,7 +17,9 @@ from a journal of finished blocks. Each stored object (a chunk, or a shard) is w
 
 - ``zarr.storage.LocalStore`` writes a temporary ``<key>.<uuid>.partial`` file and renames it into
   place (zarr >= 3.1), and a rename is atomic: an object that exists is whole. A write killed midway
-  leaves only its ``.partial`` file, which :func:`remove_partial_files` deletes.
+  leaves only its ``.partial`` file, which :func:`remove_partial_files` deletes. The ``zarrs``
+  pipeline, though, writes a local store's files itself, in place, so where it may have written,
+  a killed write can leave a file cut short (even empty): then objects are decoded too (below).
 - Object stores (S3, GCS, Azure, through obstore or fsspec) make an object visible only once its
   upload (single or multipart) is complete.
 - A ``MemoryStore`` sets a key in one step.
@@ -45,6 +47,8 @@ from typing import Any
 
 import zarr
 from zarr.core.sync import sync
+
+from ..config import zarrs_installed
 
 __all__ = [
     "PROGRESS_KEY",
@@ -99,7 +103,7 @@ def clear_progress(group: zarr.Group) -> None:
     The group is opened afresh: what was written into it through other objects since (a label's
     ``image-label``) must be kept.
     """
-    fresh = zarr.open_group(group.store_path, mode="r+")
+    fresh = zarr.open_group(group.store_path, mode="r+", use_consolidated=False)
     if PROGRESS_KEY in fresh.attrs:
         del fresh.attrs[PROGRESS_KEY]
 
@@ -130,6 +134,8 @@ def atomic_objects(store: Any) -> bool:
     if isinstance(store, LocalStore):
         from zarr.storage import _local
 
+        if zarrs_installed():
+            return False  # zarrs writes the files itself, in place (the killed write may have used it)
         return hasattr(_local, "_atomic_write")  # zarr versions that write through a rename
     if isinstance(store, MemoryStore):
         return True
