@@ -12,9 +12,12 @@ clock (imports included) and returns the seconds of the part it measures.
   then ``.values``; ``read-ours-dask`` the same with ``chunks={}`` and ``.compute()``;
   ``read-floor`` is ``zarr.open_array(...)[...]`` and ``read-floor-dask`` ``dask.array.from_zarr``.
   Each through zarr's codec pipeline; with ``-zarrs``, through zarrs'.
-- Open: the tree of a 384-well plate of three (2, 64, 64) fields per well (1152 images), written off
-  the clock. ``open-ours`` is ``xr.open_datatree``, ``open-ome-zarr-py`` ome-zarr-py's ``Reader``;
-  with ``-s3``, from moto's S3 server on loopback, which counts the HTTP requests it answers.
+- Open: a 384-well plate of three (2, 64, 64) fields per well (1152 images), written by ours off the
+  clock (with zarr's consolidated metadata). ``open-ours`` is ``xr.open_datatree``, ``open-ours-grid``
+  ``xr.open_dataset`` (the plate as one lazy array, which is what ome-zarr-py's ``Reader`` gives,
+  ``open-ome-zarr-py``), ``open-ours-unconsolidated`` ``xr.open_datatree`` of a copy without the
+  consolidated metadata; with ``-s3``, from moto's S3 server on loopback, which counts the HTTP
+  requests it answers.
 """
 
 from __future__ import annotations
@@ -139,7 +142,14 @@ if __name__ == "__main__":  # a quick look: python benchmarks/cases.py
 
 # --- opening a large plate, locally and from S3 --------------------------------------------------------
 
-OPENERS = ("open-ours", "open-ome-zarr-py", "open-ours-s3", "open-ome-zarr-py-s3")
+OPENERS = tuple(
+    f"open-{who}{where}"
+    for where in ("", "-s3")
+    for who in ("ours", "ours-grid", "ours-unconsolidated", "ome-zarr-py")
+)
+"""Ours open the plate as a tree (``xr.open_datatree``), as one lazy array like ome-zarr-py's Reader
+(``-grid``: ``xr.open_dataset``), and as a tree without zarr's consolidated metadata, as plates other
+tools write are (``-unconsolidated``); each locally and from moto's S3 server (``-s3``)."""
 OPEN_ROWS, OPEN_COLUMNS, OPEN_FIELDS = "ABCDEFGHIJKLMNOP", 24, 3
 """A 384-well plate of three (2, 64, 64) fields per well, two levels each: 1152 images, 2304 arrays."""
 
@@ -177,6 +187,22 @@ def _counting_s3_server() -> tuple[str, Any]:
     return f"http://127.0.0.1:{server.server_port}", counts
 
 
+def _without_consolidated_metadata(path: str) -> str:
+    """A copy of the plate at ``path`` whose root lists no consolidated metadata (off the clock)."""
+    import json
+    import shutil
+
+    copy = path.rstrip("/") + "-unconsolidated"
+    if not os.path.exists(copy):
+        shutil.copytree(path, copy)
+        with open(os.path.join(copy, "zarr.json")) as f:
+            root = json.load(f)
+        root.pop("consolidated_metadata", None)
+        with open(os.path.join(copy, "zarr.json"), "w") as f:
+            json.dump(root, f)
+    return copy
+
+
 def open_plate(opener: str, path: str) -> tuple[float, int]:
     """Open the plate at ``path`` with ``opener`` (uploaded to moto first for ``-s3``, off the clock);
     the seconds it took and, on S3, the number of HTTP requests (0 locally)."""
@@ -187,6 +213,9 @@ def open_plate(opener: str, path: str) -> tuple[float, int]:
     import xarray_omezarr  # noqa: F401  (the engine)
 
     counts: Any = {}
+    base = opener.removesuffix("-s3")
+    if base == "open-ours-unconsolidated":
+        path = _without_consolidated_metadata(path)
     url = path
     if opener.endswith("-s3"):
         for name, value in {
@@ -204,12 +233,14 @@ def open_plate(opener: str, path: str) -> tuple[float, int]:
         s3fs.S3FileSystem(endpoint_url=endpoint).put(path, "bench/plate.ome.zarr", recursive=True)
         url = "s3://bench/plate.ome.zarr"
         counts.clear()
-    base = opener.removesuffix("-s3")
+    options = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"]} if url != path else None
     start = time.perf_counter()
-    if base == "open-ours":
-        options = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"]} if url != path else None
+    if base in ("open-ours", "open-ours-unconsolidated"):
         tree = xr.open_datatree(url, engine="omezarr", storage_options=options)
         assert len(tree.children) == len(OPEN_ROWS)
+    elif base == "open-ours-grid":
+        plate = xr.open_dataset(url, engine="omezarr", storage_options=options)
+        assert plate.sizes["row"] == len(OPEN_ROWS)
     elif base == "open-ome-zarr-py":
         location = parse_url(url, mode="r")
         assert location is not None, url

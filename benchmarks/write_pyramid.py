@@ -23,7 +23,7 @@ floor and to ours.
     python benchmarks/write_pyramid.py --image noisy  # a camera's noise: encoding is the expensive part
     python benchmarks/write_pyramid.py --defaults     # every writer with its own default settings
     python benchmarks/write_pyramid.py --large        # 16 GiB lazily generated dask image: bounded memory
-    python benchmarks/write_pyramid.py --case open    # a 384-well plate's tree, locally and on S3 (moto)
+    python benchmarks/write_pyramid.py --case open    # opening a 384-well plate, locally and on S3 (moto)
     python benchmarks/write_pyramid.py --shape 2 16 1024 1024 --writers ours floor --repeat 1
 """
 
@@ -448,9 +448,16 @@ def summarise(figures: dict[str, dict[str, dict[str, float]]]) -> None:
             if a and b:
                 print(f"{title:<14} {prefix + label:<42} {a['seconds'] / b['seconds']:6.2f}")
         if title == "open":
-            for opener in ("open-ome-zarr-py", "open-ome-zarr-py-s3"):
-                if opener in median:
-                    print(f"{title:<14} {opener + ' / ours':<42} {median[opener]['x ours']:6.2f}")
+            for where in ("", "-s3"):
+                for top, bottom in (
+                    ("ome-zarr-py", "ours"),
+                    ("ome-zarr-py", "ours-grid"),
+                    ("ours-unconsolidated", "ours"),
+                ):
+                    a, b = median.get(f"open-{top}{where}"), median.get(f"open-{bottom}{where}")
+                    if a and b:
+                        label = f"open-{top}{where} / {bottom}"
+                        print(f"{title:<14} {label:<42} {a['seconds'] / b['seconds']:6.2f}")
         if title.startswith("read"):
             for reader in ("read-ours", "read-ours-dask", "read-ours-zarrs", "read-ours-dask-zarrs"):
                 if reader in median:

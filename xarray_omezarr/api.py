@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import xarray as xr
-import zarr
 
 from .describe import DEFAULT_NAME, describe_image
 from .errors import InvalidImageError
@@ -22,7 +21,7 @@ from .read import read_multiscale
 from .scale import Methods, get_method
 from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, level_geometry
 from .stores import StoreLike, WriteMode, is_ozx, resolve_target
-from .write import engine
+from .write import engine, plate_writes
 from .write.groups import check_format, open_existing_group, probable_format
 from .write.labels import LabelPlan, plan_label, plan_labels
 from .write.options import StorageOptions
@@ -53,7 +52,7 @@ def _write_labels(
     """Write planned label images into the image just written at ``store``."""
     if not labels:
         return []
-    group = zarr.open_group(store, mode="r+") if not isinstance(store, zarr.Group) else store
+    group = open_existing_group(store)
     written: list[Any] = []
     for label in labels:
         written += engine.write_label(
@@ -404,6 +403,7 @@ def write_plate(
     storage_options: StorageOptions = None,
     axis_types: Mapping[str, str | None] | None = None,
     progress: bool = False,
+    consolidated: bool = True,
 ) -> None:
     """Write an HCS plate: every field a full pyramid image, plus well and plate metadata.
 
@@ -428,6 +428,9 @@ def write_plate(
         The plate's name; the DataArray's name, else ``"plate"``.
     scale_factors, method, version, mode, storage_options, axis_types, progress
         As for :func:`xarray_omezarr.to_zarr`, for every field.
+    consolidated
+        Write zarr's consolidated metadata at the plate's root, last, so that opening the plate reads one
+        document, not every group and array; see :mod:`xarray_omezarr.consolidated` for who keeps it current.
 
     Examples
     --------
@@ -448,8 +451,9 @@ def write_plate(
         method=method,
         storage_options=storage_options,
         axis_types=axis_types,
+        consolidated=consolidated,
     )
-    engine.write_plate(plan, store, mode=mode, progress=progress)
+    plate_writes.write_plate(plan, store, mode=mode, progress=progress)
 
 
 def pyramid(

@@ -24,7 +24,7 @@ from .scale import get_method
 from .stores import StoreLike, WriteMode
 from .write import engine
 from .write.append import check_compatible, existing_options, plan_append, pyramid_factors_of, without_windows
-from .write.groups import check_format, describe_store
+from .write.groups import check_format, describe_store, open_existing_group
 from .write.plan import ImagePlan, plan_image
 from .write.plates import PLATE_DIMS
 from .write.regions import independent_regions, level_regions, region_from_slices, region_grid, region_of_part
@@ -46,13 +46,10 @@ def open_image_to_extend(store: StoreLike) -> zarr.Group | None:
 
     A group that holds no OME-Zarr image (or a plate) is refused: there is nothing to extend.
     """
-    if isinstance(store, zarr.Group):
-        group = store
-    else:
-        try:
-            group = zarr.open_group(store=store, mode="r+")
-        except (FileNotFoundError, zarr.errors.GroupNotFoundError):
-            return None
+    try:
+        group = open_existing_group(store)
+    except NoImageError:
+        return None
     if "multiscales" not in group_ome(group):
         raise InvalidImageError(
             f"{describe_store(store)} holds no OME-Zarr image to extend with mode='a'; pass mode='w' to "
@@ -217,7 +214,7 @@ def _label_block_keeper(image: zarr.Group, node: zarr.Group, name: str) -> Any:
     fmt = check_format(image)
 
     def after(_: zarr.Group) -> None:
-        labels_group = zarr.open_group(image.store_path / "labels", mode="r+")
+        labels_group = zarr.open_group(image.store_path / "labels", mode="r+", use_consolidated=False)
         engine.write_image_label(labels_group, name, block, fmt)
 
     return after

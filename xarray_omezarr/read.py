@@ -15,6 +15,7 @@ from typing import Any
 
 import zarr
 
+from .consolidated import consolidated_member
 from .errors import MalformedStoreError
 from .model import LabelImage, Multiscale, Plate, Well, WellField
 from .ngff import multiscale_from_json, ome_attributes, version_of
@@ -26,6 +27,8 @@ __all__ = [
     "is_ome_zarr_attrs",
     "is_ome_zarr_path",
     "label_names",
+    "level_arrays",
+    "member",
     "read_label",
     "read_multiscale",
     "read_plate",
@@ -67,10 +70,29 @@ def is_ome_zarr_path(path: str) -> bool:
     return False
 
 
+def member(group: zarr.Group, path: str) -> zarr.Group | zarr.Array:
+    """The node at ``path`` below ``group``; a :class:`KeyError` if there is none.
+
+    Consolidated metadata (see :mod:`xarray_omezarr.consolidated`) lists a group's children, but
+    can lack a node that a longer path reaches in the store through a directory that is no zarr
+    node, such as a plate's well below a Zarr v2 row without ``.zgroup``: the store is asked then.
+    """
+    try:
+        node = consolidated_member(group, path)
+        return group[path] if node is None else node
+    except KeyError:
+        if group.metadata.consolidated_metadata is None or "/" not in path.strip("/"):
+            raise
+    try:
+        return zarr.open(group.store_path / path, mode="r")
+    except (FileNotFoundError, zarr.errors.NodeNotFoundError) as error:
+        raise KeyError(path) from error
+
+
 def child_group(group: zarr.Group, path: str, what: str = "group") -> zarr.Group:
     """The group at ``path`` below ``group``, which the metadata lists; a clear error if it is not there."""
     try:
-        node = group[path]
+        node = member(group, path)
     except KeyError:
         raise MalformedStoreError(
             f"{metadata_file(group)} lists the {what} {path!r}, but the store has no group at {path!r}"
@@ -80,10 +102,32 @@ def child_group(group: zarr.Group, path: str, what: str = "group") -> zarr.Group
     return node
 
 
-def read_multiscale(group: zarr.Group, index: int = 0, coordinate_system: str | None = None) -> Multiscale:
+def level_arrays(group: zarr.Group, index: int = 0) -> tuple[zarr.Array, ...]:
+    """The arrays of multiscale ``index``'s levels, as its metadata lists them, largest first."""
+    arrays = []
+    for path in dataset_paths(group_ome(group), index):
+        try:
+            node = member(group, path)
+        except KeyError:
+            raise MalformedStoreError(
+                f"dataset {path!r} is listed in the metadata but there is no array there"
+            ) from None
+        if not isinstance(node, zarr.Array):
+            raise MalformedStoreError(f"dataset {path!r} is a group, not an array")
+        arrays.append(node)
+    return tuple(arrays)
+
+
+def read_multiscale(
+    group: zarr.Group,
+    index: int = 0,
+    coordinate_system: str | None = None,
+    arrays: tuple[zarr.Array, ...] | None = None,
+) -> Multiscale:
     """Read multiscale ``index`` of ``group`` into a :class:`~xarray_omezarr.model.Multiscale`.
 
-    ``coordinate_system`` chooses a 0.6 image's output system by name (by default its first).
+    ``coordinate_system`` chooses a 0.6 image's output system by name (by default its first);
+    ``arrays`` are its :func:`level_arrays`, where the caller has them already.
 
     Examples
     --------
@@ -95,25 +139,16 @@ def read_multiscale(group: zarr.Group, index: int = 0, coordinate_system: str | 
     >>> [lv.path for lv in image.levels], image.levels[1].geometry[0]
     (['0', '1'], LinearAxis(scale=2.0, translation=0.5))
     """
-    ome = group_ome(group)
-    arrays = []
-    for path in dataset_paths(ome, index):
-        try:
-            node = group[path]
-        except KeyError:
-            raise MalformedStoreError(
-                f"dataset {path!r} is listed in the metadata but there is no array there"
-            ) from None
-        if not isinstance(node, zarr.Array):
-            raise MalformedStoreError(f"dataset {path!r} is a group, not an array")
-        arrays.append((tuple(node.shape), node.dtype, tuple(node.chunks), node.shards))
-    return multiscale_from_json(ome, arrays, index, coordinate_system)
+    if arrays is None:
+        arrays = level_arrays(group, index)
+    specs = [(tuple(a.shape), a.dtype, tuple(a.chunks), a.shards) for a in arrays]
+    return multiscale_from_json(group_ome(group), specs, index, coordinate_system)
 
 
 def label_names(group: zarr.Group) -> list[str]:
     """The label images listed in ``group``'s ``labels`` group (checked to stay inside the store)."""
     try:
-        labels_group = group["labels"]
+        labels_group = member(group, "labels")
     except KeyError:
         return []
     if not isinstance(labels_group, zarr.Group):

@@ -5,6 +5,7 @@ xarray asks them only for the pieces it needs (outer indexing), so nothing is re
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -23,9 +24,15 @@ class OmeZarrBackendArray(BackendArray):
     """A lazy view of one zarr array; xarray asks it only for the pieces it needs."""
 
     def __init__(self, array: zarr.Array) -> None:
-        self.array = pipelined(array, writing=False)
+        self.stored = array
         self.shape = tuple(array.shape)
         self.dtype = np.dtype(array.dtype)
+
+    @functools.cached_property
+    def array(self) -> zarr.Array:
+        """The array reading through the chosen codec pipeline, made on the first read: opening a plate
+        makes thousands of these, most of which are never read."""
+        return pipelined(self.stored, writing=False)
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
         return indexing.explicit_indexing_adapter(

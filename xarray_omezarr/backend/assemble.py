@@ -8,6 +8,7 @@ metadata. Channel names from ``omero`` become the channel coordinate.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from xarray.core import indexing
 
 from ..describe import DEFAULT_NAME
 from ..model import Level, Multiscale
-from ..read import child_group, group_ome, label_names, read_multiscale, read_plate, read_well
+from ..read import child_group, group_ome, label_names, level_arrays, read_multiscale, read_plate, read_well
 from .arrays import OmeZarrBackendArray, StackedFieldsArray
 from .lazy_coordinates import level_transformation, physical_coordinates
 
@@ -41,6 +42,7 @@ class ImageNode:
 
     group: zarr.Group
     image: Multiscale
+    arrays: tuple[zarr.Array, ...]
     ome: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -59,16 +61,17 @@ class ImageNode:
         return self.image.channel_labels()
 
     def array(self, level: int) -> zarr.Array:
-        """The zarr array of ``level`` (its presence was checked on reading)."""
-        node = self.group[self.image.levels[level].path]
-        assert isinstance(node, zarr.Array)
-        return node
+        """The zarr array of ``level``."""
+        return self.arrays[level]
 
 
 def open_image(group: zarr.Group, index: int = 0, coordinate_system: str | None = None) -> ImageNode:
     """Read multiscale ``index`` of ``group`` (in ``coordinate_system``, a 0.6 system's name) with what
     the backend needs beside the model."""
-    return ImageNode(group, read_multiscale(group, index, coordinate_system), group_ome(group))
+    arrays = level_arrays(group, index)
+    return ImageNode(
+        group, read_multiscale(group, index, coordinate_system, arrays), arrays, group_ome(group)
+    )
 
 
 def _field_paths(group: zarr.Group) -> list[str]:
@@ -80,6 +83,28 @@ def _variable_name(image: ImageNode) -> str:
     if not name or "/" in name:  # ome-zarr-py names images after their group path, e.g. "/"
         return DEFAULT_NAME
     return name
+
+
+@functools.lru_cache(maxsize=256)
+def _axis_coordinates(
+    axes: tuple[Any, ...],
+    shape: tuple[int, ...],
+    geometry: tuple[Any, ...],
+    labels: tuple[str, ...] | None,
+    lazy: bool,
+) -> xr.Coordinates:
+    """A level's 1-D coordinates (with their indexes), made once for all the fields of a plate that
+    share them: a plate's thousands of levels would otherwise build the same indexes again and
+    again. The channel names are the channel axis's; ``lazy`` levels (not axis-aligned) keep only
+    those, their space coordinates come from their transformation."""
+    coords: dict[str, xr.Variable] = {}
+    for axis, size, along in zip(axes, shape, geometry, strict=True):
+        if axis.type == "channel":
+            if labels is not None:
+                coords[axis.name] = xr.Variable(axis.name, np.asarray(labels, dtype=object))
+        elif not lazy:
+            coords[axis.name] = xr.Variable(axis.name, along.values(size), axis.coordinate_attrs())
+    return xr.Coordinates(coords)
 
 
 def level_dataset(image: ImageNode, level: int = 0) -> xr.Dataset:
@@ -100,25 +125,21 @@ def level_dataset(image: ImageNode, level: int = 0) -> xr.Dataset:
             f"level {level} requested, but the image has {len(image.levels)} levels (0 to "
             f"{len(image.levels) - 1})"
         )
-    ref = image.levels[level]
+    ref, array = image.levels[level], image.array(level)
     dims = tuple(a.name for a in image.axes)
-    coords: dict[str, Any] = {}
     labels = image.channel_labels()
     lazy = None
     if ref.transformation is not None:
-        lazy = physical_coordinates(level_transformation(ref), image.axes, image.array(level).shape)
-    for axis, size, geometry in zip(image.axes, image.array(level).shape, ref.geometry, strict=True):
-        if lazy is not None and axis.type != "channel":
-            continue  # a non-axis-aligned level: its dims are plain index dims, its coordinates lazy
-        if axis.type == "channel":
-            if labels is not None:
-                coords[axis.name] = xr.Variable(axis.name, np.asarray(labels, dtype=object))
-            continue
-        attrs = {"units": axis.unit} if axis.unit else {}
-        coords[axis.name] = xr.Variable(axis.name, geometry.values(size), attrs)
-    data = indexing.LazilyIndexedArray(OmeZarrBackendArray(image.array(level)))
+        lazy = physical_coordinates(level_transformation(ref), image.axes, array.shape)
+    coords = _axis_coordinates(
+        tuple(image.axes),
+        tuple(array.shape),
+        tuple(ref.geometry),
+        None if labels is None else tuple(labels),
+        lazy is not None,
+    )
+    data = indexing.LazilyIndexedArray(OmeZarrBackendArray(array))
     variable = xr.Variable(dims, data, attrs={"ome": dict(image.ome)})
-    array = image.array(level)
     # what the store holds, so that writing what was read (a DataTree's to_zarr) stores it alike
     variable.encoding = {
         "preferred_chunks": dict(zip(dims, array.chunks, strict=True)),

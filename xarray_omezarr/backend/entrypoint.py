@@ -14,6 +14,7 @@ import xarray as xr
 import zarr
 from xarray.backends import BackendEntrypoint
 
+from ..consolidated import read_hierarchy
 from ..read import group_ome, is_ome_zarr_attrs, is_ome_zarr_path
 from ..stores import is_ozx, open_readonly_group
 from .assemble import add_labels, group_nodes, level_dataset, open_image, plate_dataset, well_dataset
@@ -70,9 +71,9 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         group = open_readonly_group(filename_or_obj, storage_options)
         ome = group_ome(group)
         if "plate" in ome:
-            ds = plate_dataset(group, level)
+            ds = plate_dataset(read_hierarchy(group), level)
         elif "well" in ome:
-            ds = well_dataset(group, level)
+            ds = well_dataset(read_hierarchy(group), level)
         else:
             ds = level_dataset(open_image(group, multiscale, coordinate_system), level)
             if labels:
@@ -90,8 +91,9 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         coordinate_system: str | None = None,
         storage_options: dict[str, Any] | None = None,
     ) -> dict[str, xr.Dataset]:
+        # every node is read, so its metadata is read at once
         return group_nodes(
-            open_readonly_group(filename_or_obj, storage_options),
+            read_hierarchy(open_readonly_group(filename_or_obj, storage_options)),
             "",
             drop_variables,
             multiscale,

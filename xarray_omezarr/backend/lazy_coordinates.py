@@ -141,8 +141,7 @@ def physical_coordinates(
     coords = coordinates_for(transform, dims, shape, names)
     text = json.dumps(transformation_json(transform))
     for axis, name in zip(axes, names, strict=True):
-        attrs = {"units": axis.unit} if axis.unit else {}
-        coords[name].attrs.update({**attrs, "transformation": text})
+        coords[name].attrs.update({**axis.coordinate_attrs(), "transformation": text})
     return coords
 
 

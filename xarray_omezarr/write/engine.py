@@ -1,13 +1,15 @@
 """The engine: the one place that creates OME-Zarr arrays and writes OME metadata.
 
-It carries out plans (:mod:`.plan`) for images, labels and plates alike, in an order that never
+It carries out plans (:mod:`.plan`) for images, labels and plates alike (a plate's batches of
+fields are in :mod:`.plate_writes`), in an order that never
 leaves a store claiming to be more complete than it is:
 
 1. let zarr refuse the arrays' settings in memory, before the target is touched;
 2. create every array;
 3. write the data, level by level (lazily with ``compute=False``);
 4. write the OME metadata last, then whatever the caller's ``after`` adds (a label's listing, a
-   well's and a plate's documents).
+   well's and a plate's documents), then zarr's consolidated metadata of a group above, if any,
+   is refreshed (:func:`~xarray_omezarr.consolidated.keep_consolidated`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import zarr
 
 from ..config import pipelined
+from ..consolidated import keep_consolidated
 from ..errors import InvalidImageError, TargetExistsError
 from ..model import Multiscale
 from ..ngff import Format, multiscale_json, ome_attributes
@@ -31,7 +33,6 @@ from .append import AppendPlan
 from .blocks import write_target
 from .groups import GroupLike, check_format, check_group_fmt
 from .plan import ImagePlan
-from .plates import PlatePlan
 from .progress import log_resume
 from .windows import channel_ranges
 
@@ -42,6 +43,7 @@ __all__ = [
     "planned_arrays",
     "planned_document",
     "preflight",
+    "refuse_memory_store_on_a_cluster",
     "resume_levels",
     "rewrite_levels",
     "write_document",
@@ -49,7 +51,6 @@ __all__ = [
     "write_image_label",
     "write_label",
     "write_multiscale_metadata",
-    "write_plate",
 ]
 
 
@@ -124,7 +125,7 @@ def write_multiscale_metadata(
     group.attrs.update(fmt.wrap(multiscale_json(image, fmt, datasets)))
 
 
-def _refuse_memory_store_on_a_cluster(group: GroupLike) -> None:
+def refuse_memory_store_on_a_cluster(group: GroupLike) -> None:
     """A MemoryStore lives in this process: workers in other processes would write into copies of it."""
     store = group.store if isinstance(group, zarr.Group) else getattr(group, "store", group)
     if not isinstance(store, zarr.storage.MemoryStore):
@@ -185,18 +186,21 @@ def write_image(
     after: Callable[[zarr.Group], None] | None = None,
     preflighted: bool = False,
     resumable: bool = True,
+    consolidated: bool = True,
 ) -> list[Any]:
     """Carry out ``plan`` into ``target`` (a group, or a path or store where one is created).
 
     ``after`` runs with the image's group once its data and metadata are written. ``preflighted``
     says the caller already ran :func:`preflight` on the plan. ``resumable`` records the write's
     progress in the group for ``resume=True`` (label images and plate fields, which cannot be resumed,
-    save those three metadata writes). Returns ``[]``, or with ``compute=False`` the delayed write.
+    save those three metadata writes). ``consolidated`` refreshes consolidated metadata above the
+    image (a plate's fields leave it to the plate, which consolidates once at its end). Returns
+    ``[]``, or with ``compute=False`` the delayed write.
     """
     if not preflighted:
         preflight(plan)
     if compute:
-        _refuse_memory_store_on_a_cluster(target)
+        refuse_memory_store_on_a_cluster(target)
     # everything is checked: now, and only now, touch the store
     if isinstance(target, zarr.Group):
         group, fmt = target, check_format(target, plan.fmt)
@@ -209,8 +213,30 @@ def write_image(
     arrays = _create_arrays(plan, group, overwrite=mode == "w")
     if resumable:
         _progress.mark_in_progress(group, planned_document(plan), "writing")
-    finish = _finisher(group, plan, fmt, after, resumable)
+    finish = _finisher(group, plan, fmt, after, resumable, consolidated)
     return _store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
+
+
+def _metadata_last(
+    group: zarr.Group,
+    image: Multiscale,
+    fmt: Format,
+    datasets: Any = None,
+    after: Callable[[zarr.Group], None] | None = None,
+    *,
+    resumable: bool = False,
+    consolidated: bool = True,
+) -> None:
+    """The last step of every image write, once its data are stored: the OME metadata, then ``after``
+    (a label's listing...), then the resume record is cleared and, with ``consolidated``, zarr's
+    consolidated metadata of a group above is refreshed (:func:`~xarray_omezarr.stores.keep_consolidated`)."""
+    _measured_then_written(group, image, fmt, datasets)
+    if after is not None:
+        after(group)
+    if resumable:
+        _progress.clear_progress(group)
+    if consolidated:
+        keep_consolidated(group)
 
 
 def _finisher(
@@ -219,13 +245,12 @@ def _finisher(
     fmt: Format,
     after: Callable[[zarr.Group], None] | None,
     resumable: bool = True,
+    consolidated: bool = True,
 ) -> Callable[..., None]:
     def finish(*_: Any) -> None:
-        _measured_then_written(group, plan.image, fmt, plan.datasets)
-        if after is not None:
-            after(group)
-        if resumable:
-            _progress.clear_progress(group)
+        _metadata_last(
+            group, plan.image, fmt, plan.datasets, after, resumable=resumable, consolidated=consolidated
+        )
 
     return finish
 
@@ -292,6 +317,7 @@ def write_label(
     mode: WriteMode = "w-",
     compute: bool | None = True,
     progress: bool = False,
+    consolidated: bool = True,
 ) -> list[Any]:
     """Write a label image's pyramid into ``labels/<name>`` of ``image_group``, then its metadata.
 
@@ -316,73 +342,8 @@ def write_label(
         progress=progress,
         after=after,
         resumable=False,
+        consolidated=consolidated,
     )
-
-
-PLATE_BATCH_BYTES = 256 * 2**20
-"""How much level-0 data of a plate's fields one computation writes at most (whole wells, at least one)."""
-
-
-def write_plate(plan: PlatePlan, store: GroupLike, *, mode: WriteMode = "w-", progress: bool = False) -> None:
-    """Write a planned plate: its fields in batches of whole wells, each well's metadata after its
-    fields, and the plate's metadata last.
-
-    A batch's fields (and their labels) are written by one dask computation, so that small fields
-    share the scheduler's start-up cost and the cores, while memory stays bounded by
-    :data:`PLATE_BATCH_BYTES` of input (or one well, if larger).
-    """
-    for fields in plan.fields.values():
-        for field in fields:
-            preflight(field.image)
-            for label in field.labels:
-                preflight(label.plan)
-    _refuse_memory_store_on_a_cluster(store)
-    # everything is checked: write batch by batch, each batch's wells, then the plate
-    root, fmt = check_group_fmt(store, plan.fmt, mode=mode)
-    batch: list[Any] = []
-    size = 0
-    for path, fields in plan.fields.items():
-        writes: list[Any] = []
-        for i, field in enumerate(fields):
-            target = root.store_path / path / str(i)
-            writes += write_image(
-                field.image, target, mode="w", compute=False, preflighted=True, resumable=False
-            )
-            if field.labels:
-                group = zarr.open_group(target, mode="r+")
-                for label in field.labels:
-                    writes += write_label(
-                        label.plan, group, label.name, label.image_label, mode="w", compute=False
-                    )
-            size += (
-                int(np.prod(field.image.image.levels[0].shape)) * np.dtype(field.image.image.dtype).itemsize
-            )
-        batch.append(_then_well_document(writes, root, path, plan.wells[path], fmt))
-        if size >= PLATE_BATCH_BYTES:
-            execution.compute(_all(batch), progress=progress)
-            batch, size = [], 0
-    if batch:
-        execution.compute(_all(batch), progress=progress)
-    write_document(root, "plate", plan.plate, fmt)
-
-
-def _then_well_document(
-    writes: list[Any], root: zarr.Group, path: str, block: Mapping[str, Any], fmt: Format
-) -> Any:
-    """The delayed writes of a well's fields, then its ``well`` document (never before they are done)."""
-    import dask
-
-    def well_document(*_: Any) -> None:
-        root.require_group(path.split("/")[0])  # the row group
-        write_document(root.require_group(path), "well", block, fmt)
-
-    return dask.delayed(well_document, pure=False)(*writes)
-
-
-def _all(delayed: list[Any]) -> Any:
-    import dask
-
-    return dask.delayed(lambda *_: None, pure=False)(*delayed)
 
 
 def _grown_view(array: zarr.Array, shape: tuple[int, ...]) -> zarr.Array:
@@ -434,9 +395,7 @@ def append_image(
     def finish(*_: Any) -> None:
         for array, final in zip(arrays, plan.final.levels, strict=True):
             array.resize(final.shape)
-        _measured_then_written(group, plan.final, part.fmt)
-        if after is not None:
-            after(group)
+        _metadata_last(group, plan.final, part.fmt, after=after)
 
     sources: Sequence[Any] = part.data
     if resume:
@@ -458,9 +417,7 @@ def finish_resizes(
         assert isinstance(array, zarr.Array)
         if array.shape != level.shape:
             array.resize(level.shape)
-    _measured_then_written(group, final, fmt)
-    if after is not None:
-        after(group)
+    _metadata_last(group, final, fmt, after=after)
 
 
 def rewrite_levels(
@@ -489,8 +446,6 @@ def rewrite_levels(
         where.append(region)
 
     def finish(*_: Any) -> None:
-        _measured_then_written(group, plan.image, plan.fmt)
-        if after is not None:
-            after(group)
+        _metadata_last(group, plan.image, plan.fmt, after=after)
 
     return _store_then(sources, targets, finish, compute, progress, where)

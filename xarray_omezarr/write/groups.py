@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 
 import zarr
 
+from ..consolidated import for_writing
 from ..errors import InvalidImageError, NoImageError, TargetExistsError
 from ..ngff import Format, as_format, format_from_version, format_of_existing, ome_attributes, version_of
 from ..ngff.labels import check_label_name, image_label_metadata
@@ -85,7 +86,7 @@ def check_group_fmt(
     (2, '0.4')
     """
     if isinstance(group, zarr.Group):
-        return group, check_format(group, fmt)
+        return for_writing(group), check_format(group, fmt)
     if mode not in ("a", "w", "w-", "r+"):
         raise InvalidImageError(
             f"mode must be 'w-' (refuse existing data), 'w' (replace it) or 'a'; got {mode!r}"
@@ -99,9 +100,11 @@ def check_group_fmt(
         )
     if mode in ("a", "r+"):
         try:
-            opened = zarr.open_group(store=group, mode="r+")
+            opened = zarr.open_group(store=group, mode="r+", use_consolidated=False)
         except (FileNotFoundError, zarr.errors.GroupNotFoundError):
-            opened = zarr.open_group(store=group, mode="a", zarr_format=fmt.zarr_format)
+            opened = zarr.open_group(
+                store=group, mode="a", zarr_format=fmt.zarr_format, use_consolidated=False
+            )
         return opened, check_format(opened, requested)
     opened = zarr.open_group(store=group, mode="w", zarr_format=fmt.zarr_format)
     return opened, fmt
@@ -119,10 +122,10 @@ def describe_store(store: Any) -> str:
 def open_existing_group(group: GroupLike) -> zarr.Group:
     """Open an existing group read-write, or say clearly that there is none."""
     if isinstance(group, zarr.Group):
-        return group
+        return for_writing(group)
     group = resolve_store(group)
     try:
-        return zarr.open_group(store=group, mode="r+")
+        return zarr.open_group(store=group, mode="r+", use_consolidated=False)
     except (FileNotFoundError, zarr.errors.GroupNotFoundError):
         raise NoImageError(
             f"there is no OME-Zarr image at {describe_store(group)}; write the image before its labels"

@@ -184,6 +184,12 @@ def _assembled(
             f"OME-NGFF {fmt.version} cannot store (it has scale and translation only); write it with "
             'version="0.6", or give it 1-D coordinates'
         )
+    oriented = [a.name for a in axes if a.orientation is not None]
+    if oriented and not fmt.version.startswith("0.6"):
+        raise InvalidImageError(
+            f"the coordinates {oriented} have an anatomical orientation (attrs['orientation']), which only "
+            f'OME-NGFF 0.6 stores (RFC-4); write with version="0.6", or drop the attribute for {fmt.version}'
+        )
     shapes = [tuple(int(n) for n in level.shape) for level in levels]
     geometries, datasets = _level_transforms(shapes, len(axes), coordinate_transformations, geometry)
     if omero is not None:

@@ -116,6 +116,8 @@ class PlatePlan:
     wells: dict[str, dict[str, Any]]
     plate: dict[str, Any]
     fmt: Format
+    consolidated: bool = True
+    """Whether zarr's consolidated metadata is written at the plate's root, after everything else."""
 
 
 def plan_plate(
@@ -131,6 +133,7 @@ def plan_plate(
     method: Methods | str,
     storage_options: StorageOptions = None,
     axis_types: Mapping[str, str | None] | None = None,
+    consolidated: bool = True,
 ) -> PlatePlan:
     """Plan a plate: its documents and every field (with its labels), as :func:`~.write_plate` writes them.
 
@@ -198,4 +201,4 @@ def plan_plate(
     planned = {
         path: tuple(field_plan(entry) for entry in field_entries) for path, field_entries in entries.items()
     }
-    return PlatePlan(planned, well_blocks, plate_block, fmt)
+    return PlatePlan(planned, well_blocks, plate_block, fmt, consolidated)

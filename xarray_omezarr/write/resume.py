@@ -140,7 +140,7 @@ def resume_image(
         group: zarr.Group | None = target
     else:
         try:
-            group = zarr.open_group(store=target, mode="r+")
+            group = zarr.open_group(store=target, mode="r+", use_consolidated=False)
         except (FileNotFoundError, zarr.errors.GroupNotFoundError):
             group = None
     if group is None:
