@@ -131,6 +131,26 @@ def test_ome_zarr_py_reader_reads_our_0_6_store(ours: tuple[xr.DataArray, Path, 
     np.testing.assert_array_equal(np.asarray(node.data[2]), tree["2"].dataset["cells"].values)
 
 
+def test_peers_accept_an_oriented_0_6_store(ours: tuple[xr.DataArray, Path, Path], tmp_path: Path) -> None:
+    """RFC-4 orientations on the space axes: ome-zarr-models validates the store, ome-zarr-py reads it."""
+    image = ours[0].copy()
+    for dim, value in {
+        "z": "inferior-to-superior",
+        "y": "anterior-to-posterior",
+        "x": "left-to-right",
+    }.items():
+        image[dim].attrs["orientation"] = value
+    path = tmp_path / "oriented.ome.zarr"
+    image.omezarr.to_zarr(path, scale_factors=(2,), version="0.6")
+    validate_store(path)
+    (multiscale,) = strict_from_zarr(v06.Image, path).ome_attributes.multiscales
+    assert [a.name for a in multiscale.coordinateSystems[0].axes] == ["c", "z", "y", "x"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        node = next(iter(ome_zarr_reader.Reader(ome_zarr_io.parse_url(str(path)))()))
+    np.testing.assert_array_equal(np.asarray(node.data[0]), image.values)
+
+
 def test_ome_zarr_py_multiscale_reads_our_0_6_store(ours: tuple[xr.DataArray, Path, Path]) -> None:
     _, path, _ = ours
     multiscale = ome_metadata(path)["multiscales"][0]

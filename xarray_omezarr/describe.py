@@ -160,7 +160,8 @@ def describe_image(
             if coord is not None
             else None
         )
-        described.append(Axis(axis.name, axis.type, unit))
+        orientation = coord.attrs.get("orientation") if coord is not None else None
+        described.append(Axis(axis.name, axis.type, unit, None if orientation is None else str(orientation)))
         if coord is None or coord.ndim > 1:
             geometry.append(LinearAxis())
         elif axis.type == "channel":

@@ -16,6 +16,7 @@ from ..errors import InvalidImageError
 from .units import normalize_unit
 
 __all__ = [
+    "ORIENTATIONS",
     "AxesLike",
     "Axis",
     "axes_from_dims",
@@ -23,6 +24,7 @@ __all__ = [
     "parse_axes",
     "spec_order",
     "validate_axes",
+    "validate_orientations",
 ]
 
 _TYPES_BY_NAME = {
@@ -40,37 +42,85 @@ _DEFAULT_AXES = {2: "yx", 5: "tczyx"}
 _RANK = {"time": 0, "channel": 1, "space": 2}  # custom axes rank with channels, as the spec allows
 
 
+ORIENTATIONS = (
+    "left-to-right",
+    "right-to-left",
+    "anterior-to-posterior",
+    "posterior-to-anterior",
+    "inferior-to-superior",
+    "superior-to-inferior",
+    "dorsal-to-ventral",
+    "ventral-to-dorsal",
+    "dorsal-to-palmar",
+    "palmar-to-dorsal",
+    "dorsal-to-plantar",
+    "plantar-to-dorsal",
+    "rostral-to-caudal",
+    "caudal-to-rostral",
+    "cranial-to-caudal",
+    "caudal-to-cranial",
+    "proximal-to-distal",
+    "distal-to-proximal",
+)
+"""The anatomical orientations of RFC-4 (a space axis's direction, from its first pixel to its last)."""
+
+
 @dataclass(frozen=True)
 class Axis:
-    """One NGFF axis: its name, its type (``None`` when untyped) and its unit.
+    """One NGFF axis: its name, its type (``None`` when untyped), its unit and, for a space axis, its
+    RFC-4 anatomical orientation (one of :data:`ORIENTATIONS`, written by OME-NGFF 0.6 only).
 
     Examples
     --------
     >>> Axis("x", "space", "micrometer").to_json()
     {'name': 'x', 'type': 'space', 'unit': 'micrometer'}
+    >>> Axis("x", "space", "micrometer", "left-to-right").to_json()["orientation"]
+    {'type': 'anatomical', 'value': 'left-to-right'}
     """
 
     name: str
     type: str | None = None
     unit: str | None = None
+    orientation: str | None = None
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         """The axis as the spec writes it, leaving out what is unknown."""
-        out = {"name": self.name}
+        out: dict[str, Any] = {"name": self.name}
         if self.type is not None:
             out["type"] = self.type
         if self.unit is not None:
             out["unit"] = self.unit
+        if self.orientation is not None:
+            out["orientation"] = {"type": "anatomical", "value": self.orientation}
         return out
+
+    def coordinate_attrs(self) -> dict[str, str]:
+        """The attributes of the axis's xarray coordinate: its ``units`` and ``orientation``, where known.
+
+        Examples
+        --------
+        >>> Axis("x", "space", "micrometer", "left-to-right").coordinate_attrs()
+        {'units': 'micrometer', 'orientation': 'left-to-right'}
+        """
+        attrs = {"units": self.unit} if self.unit else {}
+        return attrs | ({"orientation": self.orientation} if self.orientation is not None else {})
 
     @classmethod
     def from_json(cls, value: str | Mapping[str, Any]) -> Axis:
-        """Read an axis from 0.3 (a bare name) or 0.4+ (a dict)."""
+        """Read an axis from 0.3 (a bare name) or 0.4+ (a dict); an orientation other than RFC-4's
+        anatomical one is left out (no other kind is specified)."""
         if isinstance(value, str):
             return cls(value, axis_type_from_name(value))
         if not isinstance(value, Mapping) or not isinstance(value.get("name"), str):
             raise InvalidImageError(f"an axis must be a name or a dict with a 'name'; got {value!r}")
-        return cls(value["name"], value.get("type"), value.get("unit"))
+        orientation = value.get("orientation")
+        anatomical = isinstance(orientation, Mapping) and orientation.get("type") == "anatomical"
+        return cls(
+            value["name"],
+            value.get("type"),
+            value.get("unit"),
+            orientation.get("value") if anatomical else None,  # type: ignore[union-attr]
+        )
 
 
 def axis_type_from_name(name: str) -> str | None:
@@ -96,7 +146,7 @@ def axes_from_dims(
     >>> [a.type for a in axes_from_dims(["c", "y", "x"])]
     ['channel', 'space', 'space']
     >>> axes_from_dims(["row", "col"], {"row": "space", "col": "space"})[0]
-    Axis(name='row', type='space', unit=None)
+    Axis(name='row', type='space', unit=None, orientation=None)
     """
     axis_types = dict(axis_types or {})
     units = dict(units or {})
@@ -176,6 +226,54 @@ def validate_axes(axes: Sequence[Axis]) -> None:
         )
     if spec_order(axes) != list(range(len(axes))):
         raise InvalidImageError(f"axes {names} are not in the spec's order (time, channel or custom, space)")
+    validate_orientations(axes)
+
+
+def _directions(orientation: str) -> set[str]:
+    return set(orientation.split("-to-"))
+
+
+def validate_orientations(axes: Sequence[Axis]) -> None:
+    """Raise unless the axes' orientations follow RFC-4: values from :data:`ORIENTATIONS`, on space
+    axes only, on all of them or none, and no two along one anatomical direction.
+
+    Examples
+    --------
+    >>> validate_orientations([Axis("y", "space", None, "anterior-to-posterior"),
+    ...                        Axis("x", "space", None, "left-to-right")])
+    >>> validate_orientations([Axis("y", "space", None, "right-to-left"),
+    ...                        Axis("x", "space", None, "left-to-right")])
+    Traceback (most recent call last):
+    ...
+    xarray_omezarr.errors.InvalidImageError: axes 'y' and 'x' are both oriented along the same anatomical direction ('right-to-left', 'left-to-right'); each space axis needs its own
+    """
+    oriented = [a for a in axes if a.orientation is not None]
+    if not oriented:
+        return
+    for axis in oriented:
+        if axis.orientation not in ORIENTATIONS:
+            raise InvalidImageError(
+                f"axis {axis.name!r} has the orientation {axis.orientation!r}, which RFC-4 does not know; "
+                f"choose from {list(ORIENTATIONS)}"
+            )
+        if axis.type != "space":
+            raise InvalidImageError(
+                f"axis {axis.name!r} is a {axis.type or 'custom'} axis; only space axes have an orientation"
+            )
+    space = [a.name for a in axes if a.type == "space"]
+    missing = [n for n in space if n not in {a.name for a in oriented}]
+    if missing:
+        raise InvalidImageError(
+            f"the space axes {missing} have no orientation while {[a.name for a in oriented]} have one; "
+            "RFC-4 orients all space axes or none (set attrs['orientation'] on each space coordinate)"
+        )
+    for i, first in enumerate(oriented):
+        for second in oriented[i + 1 :]:
+            if _directions(first.orientation or "") & _directions(second.orientation or ""):
+                raise InvalidImageError(
+                    f"axes {first.name!r} and {second.name!r} are both oriented along the same anatomical "
+                    f"direction ({first.orientation!r}, {second.orientation!r}); each space axis needs its own"
+                )
 
 
 AxesLike = str | Sequence[str] | Sequence[Mapping[str, str]] | Sequence[Axis]
@@ -192,7 +290,7 @@ def parse_axes(axes: AxesLike | None, ndim: int) -> list[Axis]:
     >>> [a.name for a in parse_axes("czyx", 4)]
     ['c', 'z', 'y', 'x']
     >>> parse_axes(None, 2)[0]
-    Axis(name='y', type='space', unit=None)
+    Axis(name='y', type='space', unit=None, orientation=None)
     """
     if axes is None:
         if ndim not in _DEFAULT_AXES:
@@ -206,4 +304,6 @@ def parse_axes(axes: AxesLike | None, ndim: int) -> list[Axis]:
     if len(entries) != ndim:
         raise ValueError(f"{len(entries)} axes {entries} for an image of {ndim} dimensions")
     parsed = [Axis.from_json(entry) for entry in entries]
-    return [Axis(a.name, a.type, normalize_unit(a.unit, a.type, axis_name=a.name)) for a in parsed]
+    return [
+        Axis(a.name, a.type, normalize_unit(a.unit, a.type, axis_name=a.name), a.orientation) for a in parsed
+    ]

@@ -10,6 +10,7 @@ geometry.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..errors import InvalidImageError, MalformedStoreError
@@ -154,7 +155,8 @@ def _axes(multiscale: Mapping[str, Any], ndim: int) -> tuple[Axis, ...]:
     if not isinstance(raw, list):
         raise MalformedStoreError(f"multiscale 'axes' must be a list; got {raw!r}")
     try:
-        axes = tuple(Axis.from_json(a) for a in raw)
+        # an orientation is RFC-4's, which 0.6 stores: before 0.6 it is no part of the image
+        axes = tuple(replace(Axis.from_json(a), orientation=None) for a in raw)
     except ValueError as error:
         raise MalformedStoreError(str(error)) from None
     if len(axes) != ndim:

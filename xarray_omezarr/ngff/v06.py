@@ -183,7 +183,10 @@ def multiscale_json(
         multiscale["name"] = image.name
     multiscale["coordinateSystems"] = [{"name": system, "axes": [a.to_json() for a in image.axes]}]
     if datasets is None and outer:
-        intrinsic = [{k: v for k, v in a.to_json().items() if k != "unit"} for a in image.axes]
+        # array space: no units, no anatomy
+        intrinsic = [
+            {k: v for k, v in a.to_json().items() if k not in ("unit", "orientation")} for a in image.axes
+        ]
         multiscale["coordinateSystems"].append({"name": _intrinsic(system), "axes": intrinsic})
     multiscale["datasets"] = documents
     if datasets is None and outer:
