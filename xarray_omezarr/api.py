@@ -23,11 +23,12 @@ from .scale.levels import DEFAULT_SCALE_FACTORS, ScaleFactors, build_pyramid, le
 from .stores import StoreLike, WriteMode, is_ozx, resolve_target
 from .write import engine, plate_writes
 from .write.groups import check_format, open_existing_group, probable_format
-from .write.labels import LabelPlan, plan_label, plan_labels
+from .write.labels import plan_label, plan_labels
 from .write.options import StorageOptions
 from .write.plan import plan_image, planned_factors
 from .write.plates import PLATE_DIMS, FieldLike, plan_plate
 from .write.resume import resume_image
+from .write.scenes import is_scene, write_scene
 from .write.trees import plan_tree, tree_version
 from .write.zipped import write_zipped
 
@@ -44,21 +45,6 @@ __all__ = [
 
 def _is_label(variable: xr.DataArray) -> bool:
     return isinstance(variable.attrs.get("image-label"), dict)
-
-
-def _write_labels(
-    store: StoreLike, labels: Sequence[LabelPlan], *, mode: WriteMode, compute: bool, progress: bool
-) -> list[Any]:
-    """Write planned label images into the image just written at ``store``."""
-    if not labels:
-        return []
-    group = open_existing_group(store)
-    written: list[Any] = []
-    for label in labels:
-        written += engine.write_label(
-            label.plan, group, label.name, label.image_label, mode=mode, compute=compute, progress=progress
-        )
-    return written
 
 
 def dataset_labels(ds: xr.Dataset) -> dict[str, xr.DataArray]:
@@ -262,7 +248,7 @@ def to_zarr(
             )
         return resume_image(plan, store, compute=compute, progress_bar=progress)
     written = engine.write_image(plan, store, mode=mode, compute=compute, progress=progress)
-    return written + _write_labels(store, label_plans, mode=mode, compute=compute, progress=progress)
+    return written + engine.write_labels(store, label_plans, mode=mode, compute=compute, progress=progress)
 
 
 def tree_to_zarr(
@@ -285,7 +271,8 @@ def tree_to_zarr(
     ----------
     tree
         A tree from ``xr.open_datatree(path, engine="omezarr")`` of an image (levels ``/0``, ``/1``...
-        and ``/labels/<name>/<level>``), possibly edited.
+        and ``/labels/<name>/<level>``), possibly edited; or of a 0.6 scene (its images, then its
+        ``scene`` document, see :mod:`xarray_omezarr.write.scenes`).
     store
         Where to write, as for :func:`to_zarr`.
     version
@@ -313,9 +300,11 @@ def tree_to_zarr(
     if version is None:
         version = writable_tag(read_version) or "0.5"
     fmt = probable_format(store, version)
+    if is_scene(tree):
+        return write_scene(tree, store, fmt, mode=mode, compute=compute, progress=progress)
     image, labels = plan_tree(tree, fmt)
     written = engine.write_image(image, store, mode=mode, compute=compute, progress=progress)
-    return written + _write_labels(store, labels, mode=mode, compute=compute, progress=progress)
+    return written + engine.write_labels(store, labels, mode=mode, compute=compute, progress=progress)
 
 
 def to_zarr_label(

@@ -60,6 +60,8 @@ class _GraphReader:
         self.read_groups: set[str] = set()
 
     def node(self, path: str, what: str) -> zarr.Group | zarr.Array:
+        if path:
+            safe_relative_path(path, what)  # a clear error for a path out of the store
         try:
             return self.root[path] if path else self.root
         except KeyError:

@@ -33,6 +33,7 @@ __all__ = [
     "read_multiscale",
     "read_plate",
     "read_well",
+    "scene_paths",
 ]
 
 
@@ -215,3 +216,31 @@ def read_plate(group: zarr.Group) -> Plate:
         field_count=field_count if isinstance(field_count, int) else None,
         version=version_of(ome),
     )
+
+
+def scene_paths(group: zarr.Group) -> list[str]:
+    """The groups a 0.6 ``scene`` in ``group`` places (``{"path": "tile_0", "name": "physical"}`` as
+    a transformation's input or output), each once, in the order the scene names them.
+
+    Examples
+    --------
+    >>> g = zarr.open_group(zarr.storage.MemoryStore(), zarr_format=3)
+    >>> g.attrs["ome"] = {"version": "0.6", "scene": {"coordinateTransformations": [
+    ...     {"type": "identity", "input": {"path": "tile_1", "name": "physical"}, "output": {"name": "world"}},
+    ...     {"type": "identity", "input": {"path": "tile_0", "name": "physical"}, "output": {"name": "world"}}]}}
+    >>> scene_paths(g)
+    ['tile_1', 'tile_0']
+    """
+    scene = group_ome(group).get("scene")
+    listed = scene.get("coordinateTransformations") if isinstance(scene, Mapping) else None
+    if not isinstance(listed, list):
+        raise MalformedStoreError(f"{metadata_file(group)}: a scene needs a 'coordinateTransformations' list")
+    paths: list[str] = []
+    for transformation in listed:
+        for end in ("input", "output"):
+            ref = transformation.get(end) if isinstance(transformation, Mapping) else None
+            if isinstance(ref, Mapping) and ref.get("path"):
+                path = safe_relative_path(ref["path"], "scene image")
+                if path not in paths:
+                    paths.append(path)
+    return paths

@@ -19,9 +19,19 @@ import xarray as xr
 import zarr
 from xarray.core import indexing
 
+from ..coordinate_systems import read_transformation_graph
 from ..describe import DEFAULT_NAME
 from ..model import Level, Multiscale
-from ..read import child_group, group_ome, label_names, level_arrays, read_multiscale, read_plate, read_well
+from ..read import (
+    child_group,
+    group_ome,
+    label_names,
+    level_arrays,
+    read_multiscale,
+    read_plate,
+    read_well,
+    scene_paths,
+)
 from .arrays import OmeZarrBackendArray, StackedFieldsArray
 from .lazy_coordinates import level_transformation, physical_coordinates
 
@@ -229,7 +239,8 @@ def group_nodes(
     multiscale: int = 0,
     coordinate_system: str | None = None,
 ) -> dict[str, xr.Dataset]:
-    """Tree nodes of an image (levels and labels), a well (its fields) or a plate (rows, wells, fields)."""
+    """Tree nodes of an image (levels and labels), a well (its fields), a plate (rows, wells, fields) or
+    a 0.6 scene (the images it places, with its systems and transformations in the root's attrs)."""
     ome = group_ome(group)
     if "plate" in ome:
         plate = read_plate(group)
@@ -238,6 +249,16 @@ def group_nodes(
             nodes.setdefault(f"{prefix}/{well.row}", xr.Dataset())
             nodes.update(
                 group_nodes(child_group(group, well.path, "well"), f"{prefix}/{well.path}", drop_variables)
+            )
+        return nodes
+    if "scene" in ome and "multiscales" not in ome:
+        # the scene's systems and transformations are checked as transform_points follows them
+        read_transformation_graph(group)
+        nodes = {prefix or "/": xr.Dataset(attrs={"ome": dict(ome)})}
+        for path in scene_paths(group):
+            image = child_group(group, path, "scene image")
+            nodes.update(
+                group_nodes(image, f"{prefix}/{path}", drop_variables, multiscale, coordinate_system)
             )
         return nodes
     if "well" in ome:

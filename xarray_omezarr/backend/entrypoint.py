@@ -15,6 +15,7 @@ import zarr
 from xarray.backends import BackendEntrypoint
 
 from ..consolidated import read_hierarchy
+from ..errors import InvalidImageError
 from ..read import group_ome, is_ome_zarr_attrs, is_ome_zarr_path
 from ..stores import is_ozx, open_readonly_group
 from .assemble import add_labels, group_nodes, level_dataset, open_image, plate_dataset, well_dataset
@@ -74,6 +75,11 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
             ds = plate_dataset(read_hierarchy(group), level)
         elif "well" in ome:
             ds = well_dataset(read_hierarchy(group), level)
+        elif "scene" in ome and "multiscales" not in ome:
+            raise InvalidImageError(
+                "the group holds an OME-NGFF 0.6 scene (several images placed in shared coordinate "
+                "systems), not one image: open it with xr.open_datatree, or open one of its images by its path"
+            )
         else:
             ds = level_dataset(open_image(group, multiscale, coordinate_system), level)
             if labels:

@@ -31,7 +31,8 @@ from . import execution
 from . import progress as _progress
 from .append import AppendPlan
 from .blocks import write_target
-from .groups import GroupLike, check_format, check_group_fmt
+from .groups import GroupLike, check_format, check_group_fmt, open_existing_group
+from .labels import LabelPlan
 from .plan import ImagePlan
 from .progress import log_resume
 from .windows import channel_ranges
@@ -50,6 +51,7 @@ __all__ = [
     "write_image",
     "write_image_label",
     "write_label",
+    "write_labels",
     "write_multiscale_metadata",
 ]
 
@@ -344,6 +346,21 @@ def write_label(
         resumable=False,
         consolidated=consolidated,
     )
+
+
+def write_labels(
+    store: GroupLike, labels: Sequence[LabelPlan], *, mode: WriteMode, compute: bool, progress: bool
+) -> list[Any]:
+    """Write planned label images into the image just written at ``store``."""
+    if not labels:
+        return []
+    group = open_existing_group(store)
+    written: list[Any] = []
+    for label in labels:
+        written += write_label(
+            label.plan, group, label.name, label.image_label, mode=mode, compute=compute, progress=progress
+        )
+    return written
 
 
 def _grown_view(array: zarr.Array, shape: tuple[int, ...]) -> zarr.Array:
