@@ -25,6 +25,8 @@ floor and to ours.
     python benchmarks/write_pyramid.py --large        # 16 GiB lazily generated dask image: bounded memory
     python benchmarks/write_pyramid.py --case open    # opening a 384-well plate, locally and on S3 (moto)
     python benchmarks/write_pyramid.py --shape 2 16 1024 1024 --writers ours floor --repeat 1
+    python benchmarks/write_pyramid.py --sweep 0.25 0.5 1 2 --json sweep.json   # how cost grows
+    python benchmarks/plot_sweep.py sweep.json docs/performance_sweep.png
 """
 
 from __future__ import annotations
@@ -308,10 +310,10 @@ def reference(writer: str, role: str) -> str:
     Ours and the floors are measured against the same kind (``plate-ours-zarrs`` against
     ``plate-floor-zarrs``); a peer against its case's floor and ours, through zarr's pipeline.
     """
+    if writer.startswith("open-"):  # the open case has no floor: each opener against ours' tree, per place
+        return "open-ours" + ("-s3" if writer.endswith("-s3") else "") if role == "ours" else ""
     if "ours" in writer or "floor" in writer:
         return writer.replace("ours", role).replace("floor", role)
-    if writer.startswith("open-"):  # the open case has no floor: each reader against ours, per place
-        return "open-ours" + ("-s3" if writer.endswith("-s3") else "") if role == "ours" else ""
     prefix = writer.split("-")[0] + "-" if writer.startswith(("plate-", "read-")) else ""
     return prefix + role
 
@@ -490,6 +492,14 @@ def main() -> int:
         help="16 GiB (2, 256, 4096, 4096) generated lazily by dask: ours and the floor (level 0 only)",
     )
     parser.add_argument("--json", help="also write every comparison's medians to this JSON file")
+    parser.add_argument(
+        "--sweep",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="GIB",
+        help="the write case at each of these sizes (GiB; depth 64 per GiB of 2 x 2048 x 2048), for plot_sweep.py",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one writer in this process
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
@@ -500,7 +510,11 @@ def main() -> int:
         return 0
     figures: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as workdir:
-        if args.all:
+        if args.sweep:
+            for gib in args.sweep:
+                args.shape = (2, max(16, round(64 * gib)), 2048, 2048)
+                figures[f"sweep {gib:g}"] = run_case("write", args, workdir, args.image)
+        elif args.all:
             for kind in ("smooth", "noisy"):
                 figures[f"write {kind}"] = run_case("write", args, workdir, kind)
             figures["plate"] = run_case("plate", args, workdir, args.image)

@@ -28,6 +28,7 @@ ome_zarr_reader = pytest.importorskip("ome_zarr.reader")
 ome_zarr_writer = pytest.importorskip("ome_zarr.writer")
 
 from tests.support.builders import make_image, regular  # noqa: E402
+from tests.support.rotated import rotated_store  # noqa: E402
 from tests.support.stores import ome_metadata  # noqa: E402
 from tests.support.validators import validate_store  # noqa: E402
 from xarray_omezarr.testing import VERSIONS  # noqa: E402
@@ -339,6 +340,34 @@ NGFF_ZARR_CASES = {
         None,
     ),
 }
+
+
+def test_ngff_zarr_reads_our_rotated_0_6_store(tmp_path: Path) -> None:
+    """ngff-zarr gets the levels, their scale and translation into array space and the rotation that
+    leads on to the physical system, as we wrote them; and the axes' orientations."""
+    image, path = rotated_store(tmp_path)
+    validate_store(path)
+    peer = ngff_zarr.from_ngff_zarr(str(path))
+    ours = xr.open_datatree(path, engine="omezarr")
+    for level, peer_image in enumerate(peer.images):
+        np.testing.assert_array_equal(np.asarray(peer_image.data), ours[str(level)]["cells"].values)
+    assert (peer.images[1].scale, peer.images[1].translation) == ({"y": 2.0, "x": 2.0}, {"y": 0.5, "x": 0.5})
+    (sequence,) = peer.metadata.coordinateTransformations
+    assert (sequence.input.name, sequence.output.name) == ("intrinsic", "cells")
+    rotation, translation = sequence.transformations
+    np.testing.assert_allclose(
+        rotation.rotation,
+        np.cos(np.deg2rad(30.0)) * np.eye(2) + np.sin(np.deg2rad(30.0)) * np.array([[0, -1], [1, 0]]),
+    )
+    assert translation.translation == [5.0, -3.0]
+    physical = next(s for s in peer.metadata.coordinateSystems if s.name == "cells")
+    assert [a.orientation["value"] for a in physical.axes] == ["anterior-to-posterior", "left-to-right"]
+    # and the physical coordinates we give are the peer's transformation of the pixel centres
+    j, i = np.meshgrid(np.arange(32), np.arange(40))
+    expected = np.asarray(rotation.rotation) @ np.stack([i.ravel(), j.ravel()]) + np.array([[5.0], [-3.0]])
+    np.testing.assert_allclose(ours["0"]["y_physical"].values.ravel(), expected[0], atol=1e-9)
+    np.testing.assert_allclose(ours["0"]["x_physical"].values.ravel(), expected[1], atol=1e-9)
+    np.testing.assert_array_equal(ours["0"]["cells"].values, image.values)
 
 
 @pytest.mark.parametrize("version", VERSIONS)

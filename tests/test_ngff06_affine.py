@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 import zarr
 
+import xarray_omezarr
 from tests.support.validators import validate_store
 from xarray_omezarr import transform_points
 from xarray_omezarr.backend.lazy_coordinates import RFC5CoordinateTransform
@@ -258,3 +259,28 @@ def test_axis_swapping_transformations_give_lazy_coordinates_too(
     expected = transform_points(path, pixels, source="s0", target="physical")
     got = np.array([[float(ds[f"{a}_physical"][i, j]) for a in "yx"] for i, j in pixels])
     assert np.array_equal(got, expected)
+
+
+def test_a_label_on_a_rotated_image_lies_on_its_pixels(tmp_path: Path) -> None:
+    """A label image of a rotated image: written on the image's grid (the same rotation), read back as a
+    variable beside the image on the same lazy coordinates, and in its own subtree."""
+    from tests.support.rotated import rotated_store
+
+    _, path = rotated_store(tmp_path)
+    ds = xr.open_dataset(path, engine="omezarr")
+    bright = (ds["cells"] > int(ds["cells"].median())).astype("uint8")
+    xarray_omezarr.to_zarr_label(bright, path, "bright")
+    again = xr.open_dataset(path, engine="omezarr")
+    np.testing.assert_array_equal(again["bright"].values, bright.values)
+    for name in ("y_physical", "x_physical"):
+        np.testing.assert_array_equal(again["bright"][name].values, ds[name].values)
+    image_ome = zarr.open_group(path, mode="r").attrs["ome"]["multiscales"][0]  # type: ignore[index]
+    label_ome = zarr.open_group(path / "labels" / "bright", mode="r").attrs["ome"]["multiscales"][0]  # type: ignore[index]
+    # the same rotation, into the label's own physical system (named after it)
+    steps = [t["transformations"] for t in label_ome["coordinateTransformations"]]
+    assert steps == [t["transformations"] for t in image_ome["coordinateTransformations"]]
+    tree = xr.open_datatree(path, engine="omezarr")
+    level1 = tree["labels/bright/1"]
+    assert level1["bright"].shape == tree["1"]["cells"].shape == (20, 16)
+    for name in ("y_physical", "x_physical"):
+        np.testing.assert_array_equal(level1[name].values, tree["1"][name].values)

@@ -23,6 +23,7 @@ import zarr
 
 import xarray_omezarr
 from tests.support.builders import make_image, regular
+from tests.support.rotated import rotated_store
 from tests.support.stores import ome_metadata
 from tests.support.validators import validate_store
 
@@ -149,6 +150,24 @@ def test_peers_accept_an_oriented_0_6_store(ours: tuple[xr.DataArray, Path, Path
         warnings.simplefilter("ignore")
         node = next(iter(ome_zarr_reader.Reader(ome_zarr_io.parse_url(str(path)))()))
     np.testing.assert_array_equal(np.asarray(node.data[0]), image.values)
+
+
+def test_peers_accept_our_rotated_0_6_store(tmp_path: Path) -> None:
+    """A rotated image: ome-zarr-models validates it; ome-zarr-py's Reader reads its levels and gives
+    the transformations of its datasets as we wrote them."""
+    image, path = rotated_store(tmp_path)
+    validate_store(path)
+    (multiscale,) = strict_from_zarr(v06.Image, path).ome_attributes.multiscales
+    assert [cs.name for cs in multiscale.coordinateSystems] == ["cells", "intrinsic"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        node = next(iter(ome_zarr_reader.Reader(ome_zarr_io.parse_url(str(path)))()))
+    written = ome_metadata(path)["multiscales"][0]
+    assert node.metadata["coordinateTransformations"] == [
+        d["coordinateTransformations"] for d in written["datasets"]
+    ]
+    np.testing.assert_array_equal(np.asarray(node.data[0]), image.values)
+    assert [tuple(a.shape) for a in node.data] == [(40, 32), (20, 16)]
 
 
 def test_ome_zarr_py_multiscale_reads_our_0_6_store(ours: tuple[xr.DataArray, Path, Path]) -> None:
