@@ -13,16 +13,13 @@ import xarray as xr
 import zarr
 
 import xarray_omezarr
+from tests.support.rotated import AXES, hand_built_store, rotated_store
 from tests.support.validators import validate_store
 from xarray_omezarr import transform_points
 from xarray_omezarr.backend.lazy_coordinates import RFC5CoordinateTransform
 from xarray_omezarr.errors import InvalidImageError
 from xarray_omezarr.geometry.rfc5 import Affine, parse_transformation
 
-AXES = [
-    {"name": "y", "type": "space", "unit": "micrometer"},
-    {"name": "x", "type": "space", "unit": "micrometer"},
-]
 # a quarter turn, pixels 2 µm apart, shifted: y = 10 - 2 j, x = 1 + 2 i
 AFFINE = {"type": "affine", "affine": [[0.0, -2.0, 10.0], [2.0, 0.0, 1.0]]}
 ROTATION = {
@@ -34,57 +31,11 @@ ROTATION = {
 }
 
 
-def rotated_store(
-    path: Path, transform: dict[str, Any], shape: tuple[int, int] = (4, 6), *, data: bool = True
-) -> Path:
-    """A 0.6 image built by hand: the dataset maps to 'intrinsic' by a unit scale, then ``transform``
-    leads from 'intrinsic' to 'physical' (the spec's form for transformations that are not axis-aligned)."""
-    group = zarr.open_group(path, mode="w", zarr_format=3)
-    array = group.create_array(
-        "s0", shape=shape, dtype="uint8", chunks=tuple(min(n, 1000) for n in shape), fill_value=0,
-        dimension_names=("y", "x"),
-    )  # fmt: skip
-    if data:
-        array[:] = (np.arange(np.prod(shape)) % 251).reshape(shape)
-    group.attrs["ome"] = {
-        "version": "0.6",
-        "multiscales": [
-            {
-                "name": "cells",
-                "coordinateSystems": [
-                    {"name": "physical", "axes": AXES},
-                    {
-                        "name": "intrinsic",
-                        "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
-                    },
-                ],
-                "datasets": [
-                    {
-                        "path": "s0",
-                        "coordinateTransformations": [
-                            {
-                                "type": "scale",
-                                "scale": [1, 1],
-                                "input": {"path": "s0"},
-                                "output": {"name": "intrinsic"},
-                            }
-                        ],
-                    }
-                ],
-                "coordinateTransformations": [
-                    {**transform, "input": {"name": "intrinsic"}, "output": {"name": "physical"}}
-                ],
-            }
-        ],
-    }
-    return path
-
-
 @pytest.mark.parametrize("transform", [AFFINE, ROTATION], ids=["affine", "rotation"])
 def test_a_rotated_image_opens_with_lazy_coordinates_equal_to_the_transformation(
     tmp_path: Path, transform: dict[str, Any]
 ) -> None:
-    path = rotated_store(tmp_path / "r.ome.zarr", transform)
+    path = hand_built_store(tmp_path / "r.ome.zarr", transform)
     ds = xr.open_dataset(path, engine="omezarr")
     image = ds["cells"]
     assert image.dims == ("y", "x") and "y" not in ds.coords and "x" not in ds.coords
@@ -107,7 +58,7 @@ def transform_json_of(transform: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_an_affine_in_the_dataset_itself_is_read_too(tmp_path: Path) -> None:
-    path = rotated_store(tmp_path / "r.ome.zarr", AFFINE)
+    path = hand_built_store(tmp_path / "r.ome.zarr", AFFINE)
     group = zarr.open_group(path, mode="r+")
     ome = dict(group.attrs["ome"])
     multiscale = ome["multiscales"][0]
@@ -122,13 +73,13 @@ def test_an_affine_in_the_dataset_itself_is_read_too(tmp_path: Path) -> None:
 
 def test_a_diagonal_affine_gives_exact_1d_coordinates(tmp_path: Path) -> None:
     diagonal = {"type": "affine", "affine": [[2.0, 0.0, 1.0], [0.0, 0.5, -1.0]]}
-    ds = xr.open_dataset(rotated_store(tmp_path / "d.ome.zarr", diagonal), engine="omezarr")
+    ds = xr.open_dataset(hand_built_store(tmp_path / "d.ome.zarr", diagonal), engine="omezarr")
     assert ds["y"].values.tolist() == [1.0, 3.0, 5.0, 7.0]
     assert ds["x"].values.tolist() == [-1.0, -0.5, 0.0, 0.5, 1.0, 1.5]
 
 
 def test_coordinate_system_chooses_the_output_system(tmp_path: Path) -> None:
-    path = rotated_store(tmp_path / "r.ome.zarr", AFFINE)
+    path = hand_built_store(tmp_path / "r.ome.zarr", AFFINE)
     intrinsic = xr.open_dataset(path, engine="omezarr", coordinate_system="intrinsic")
     assert intrinsic["x"].values.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     physical = xr.open_dataset(path, engine="omezarr", coordinate_system="physical")
@@ -144,7 +95,7 @@ def test_coordinate_system_chooses_the_output_system(tmp_path: Path) -> None:
 def test_a_huge_rotated_image_opens_instantly_and_computes_only_what_is_indexed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = rotated_store(tmp_path / "big.ome.zarr", ROTATION, (20_000, 20_000), data=False)
+    path = hand_built_store(tmp_path / "big.ome.zarr", ROTATION, (20_000, 20_000), data=False)
     computed: list[int] = []
     forward = RFC5CoordinateTransform.forward
 
@@ -164,7 +115,7 @@ def test_a_huge_rotated_image_opens_instantly_and_computes_only_what_is_indexed(
 
 
 def test_written_back_as_0_6_keeps_the_transformation_and_the_coordinates(tmp_path: Path) -> None:
-    read = xr.open_dataset(rotated_store(tmp_path / "r.ome.zarr", AFFINE), engine="omezarr")["cells"]
+    read = xr.open_dataset(hand_built_store(tmp_path / "r.ome.zarr", AFFINE), engine="omezarr")["cells"]
     out = tmp_path / "out.ome.zarr"
     read.omezarr.to_zarr(out, version="0.6", scale_factors=(2,))
     validate_store(out)
@@ -192,7 +143,7 @@ def test_written_back_as_0_6_keeps_the_transformation_and_the_coordinates(tmp_pa
 def test_writing_a_rotated_image_as_0_4_or_0_5_is_refused_before_anything_is_written(
     tmp_path: Path, version: str
 ) -> None:
-    read = xr.open_dataset(rotated_store(tmp_path / "r.ome.zarr", ROTATION), engine="omezarr")["cells"]
+    read = xr.open_dataset(hand_built_store(tmp_path / "r.ome.zarr", ROTATION), engine="omezarr")["cells"]
     out = tmp_path / "out.ome.zarr"
     with pytest.raises(InvalidImageError, match=f'non-axis-aligned.*OME-NGFF {version}.*version="0.6"'):
         read.omezarr.to_zarr(out, version=version, scale_factors=(2,))
@@ -200,7 +151,7 @@ def test_writing_a_rotated_image_as_0_4_or_0_5_is_refused_before_anything_is_wri
 
 
 def test_a_transposed_rotated_image_is_written_in_the_spec_order(tmp_path: Path) -> None:
-    read = xr.open_dataset(rotated_store(tmp_path / "r.ome.zarr", AFFINE), engine="omezarr")["cells"]
+    read = xr.open_dataset(hand_built_store(tmp_path / "r.ome.zarr", AFFINE), engine="omezarr")["cells"]
     read.omezarr.to_zarr(tmp_path / "a.ome.zarr", version="0.6", scale_factors=())
     read.transpose("x", "y").omezarr.to_zarr(tmp_path / "b.ome.zarr", version="0.6", scale_factors=())
     assert (tmp_path / "a.ome.zarr/zarr.json").read_bytes() == (
@@ -209,7 +160,7 @@ def test_a_transposed_rotated_image_is_written_in_the_spec_order(tmp_path: Path)
 
 
 def test_a_sliced_rotated_image_is_refused_rather_than_written_without_its_placement(tmp_path: Path) -> None:
-    read = xr.open_dataset(rotated_store(tmp_path / "r.ome.zarr", AFFINE), engine="omezarr")["cells"]
+    read = xr.open_dataset(hand_built_store(tmp_path / "r.ome.zarr", AFFINE), engine="omezarr")["cells"]
     sliced = read.isel(y=slice(1, 3))
     with pytest.raises(InvalidImageError, match="have lost"):
         sliced.omezarr.to_zarr(tmp_path / "out.ome.zarr", version="0.6", scale_factors=())
@@ -219,8 +170,8 @@ def test_a_sliced_rotated_image_is_refused_rather_than_written_without_its_place
 
 
 def test_a_label_on_the_rotated_grid_joins_the_image(tmp_path: Path) -> None:
-    path = rotated_store(tmp_path / "r.ome.zarr", AFFINE)
-    label_path = rotated_store(path / "labels" / "nuclei", AFFINE)
+    path = hand_built_store(tmp_path / "r.ome.zarr", AFFINE)
+    label_path = hand_built_store(path / "labels" / "nuclei", AFFINE)
     zarr.open_group(path / "labels", mode="a", zarr_format=3).attrs["ome"] = {
         "version": "0.6",
         "labels": ["nuclei"],
@@ -253,7 +204,7 @@ SWAPPED_PARTS = {
 def test_axis_swapping_transformations_give_lazy_coordinates_too(
     tmp_path: Path, transform: dict[str, Any]
 ) -> None:
-    path = rotated_store(tmp_path / "s.ome.zarr", transform, (3, 3))
+    path = hand_built_store(tmp_path / "s.ome.zarr", transform, (3, 3))
     ds = xr.open_dataset(path, engine="omezarr")
     pixels = np.array([[0, 0], [1, 2], [2, 1]])
     expected = transform_points(path, pixels, source="s0", target="physical")
@@ -264,7 +215,6 @@ def test_axis_swapping_transformations_give_lazy_coordinates_too(
 def test_a_label_on_a_rotated_image_lies_on_its_pixels(tmp_path: Path) -> None:
     """A label image of a rotated image: written on the image's grid (the same rotation), read back as a
     variable beside the image on the same lazy coordinates, and in its own subtree."""
-    from tests.support.rotated import rotated_store
 
     _, path = rotated_store(tmp_path)
     ds = xr.open_dataset(path, engine="omezarr")
