@@ -353,14 +353,14 @@ def test_ngff_zarr_reads_our_rotated_0_6_store(tmp_path: Path) -> None:
         np.testing.assert_array_equal(np.asarray(peer_image.data), ours[str(level)]["cells"].values)
     assert (peer.images[1].scale, peer.images[1].translation) == ({"y": 2.0, "x": 2.0}, {"y": 0.5, "x": 0.5})
     (sequence,) = peer.metadata.coordinateTransformations
-    assert (sequence.input.name, sequence.output.name) == ("intrinsic", "cells")
+    assert (sequence.input.name, sequence.output.name) == ("intrinsic", "physical")  # the name read
     rotation, translation = sequence.transformations
     np.testing.assert_allclose(
         rotation.rotation,
         np.cos(np.deg2rad(30.0)) * np.eye(2) + np.sin(np.deg2rad(30.0)) * np.array([[0, -1], [1, 0]]),
     )
     assert translation.translation == [5.0, -3.0]
-    physical = next(s for s in peer.metadata.coordinateSystems if s.name == "cells")
+    physical = next(s for s in peer.metadata.coordinateSystems if s.name == "physical")
     assert [a.orientation["value"] for a in physical.axes] == ["anterior-to-posterior", "left-to-right"]
     # and the physical coordinates we give are the peer's transformation of the pixel centres
     j, i = np.meshgrid(np.arange(32), np.arange(40))

@@ -166,6 +166,33 @@ def test_data_array_read_back_writes_the_same_metadata(tmp_path: Path) -> None:
     assert (second / "zarr.json").read_bytes() == (first / "zarr.json").read_bytes()
 
 
+def _rename_system(ome: dict[str, Any]) -> None:
+    """Name the image's coordinate system "microscope" (not after the image, as another tool may)."""
+    multiscale = ome["multiscales"][0]
+    multiscale["coordinateSystems"][0]["name"] = "microscope"
+    for dataset in multiscale["datasets"]:
+        dataset["coordinateTransformations"][0]["output"] = {"name": "microscope"}
+
+
+def test_the_coordinate_system_read_is_the_one_written_back(tmp_path: Path) -> None:
+    source, tree_copy, array_copy = (tmp_path / f"{n}.ome.zarr" for n in ("source", "tree", "array"))
+    image_with_coords().omezarr.to_zarr(source, scale_factors=(2,), version="0.6")
+    edit_ome(source, _rename_system)
+    validate_store(source)
+    xarray_omezarr.tree_to_zarr(xr.open_datatree(source, engine="omezarr"), tree_copy)
+    assert group_attributes(tree_copy) == group_attributes(source)
+    read = xr.open_dataset(source, engine="omezarr")["cells"]
+    assert read.encoding["coordinate_system"] == "microscope"
+    read.omezarr.to_zarr(array_copy, scale_factors=(2,), version="0.6")
+    assert group_attributes(array_copy) == group_attributes(source)
+    # a new array made from it is a new image, in a system named after it; so is one written as 0.5
+    (read * 2).omezarr.to_zarr(tmp_path / "doubled.ome.zarr", scale_factors=(2,), version="0.6")
+    assert multiscale_of(tmp_path / "doubled.ome.zarr")["coordinateSystems"][0]["name"] == "cells"
+    read.omezarr.to_zarr(tmp_path / "old.ome.zarr", scale_factors=(2,), version="0.5")
+    assert "coordinateSystems" not in multiscale_of(tmp_path / "old.ome.zarr")
+    validate_store(tmp_path / "old.ome.zarr")
+
+
 def test_a_tree_read_from_0_6_is_written_as_0_6_by_default(
     written: tuple[xr.DataArray, Path], tmp_path: Path
 ) -> None:

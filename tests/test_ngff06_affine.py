@@ -122,8 +122,9 @@ def test_written_back_as_0_6_keeps_the_transformation_and_the_coordinates(tmp_pa
     multiscale = json.loads((out / "zarr.json").read_text())["attributes"]["ome"]["multiscales"][0]
     (outer,) = multiscale["coordinateTransformations"]
     assert {k: outer[k] for k in ("type", "affine")} == AFFINE
-    assert outer["input"] == {"name": "intrinsic"} and outer["output"] == {"name": "cells"}
-    assert [s["name"] for s in multiscale["coordinateSystems"]] == ["cells", "intrinsic"]
+    # the physical system keeps the name it was read with
+    assert outer["input"] == {"name": "intrinsic"} and outer["output"] == {"name": "physical"}
+    assert [s["name"] for s in multiscale["coordinateSystems"]] == ["physical", "intrinsic"]
     assert multiscale["coordinateSystems"][0]["axes"] == AXES
     back = xr.open_dataset(out, engine="omezarr")
     for name in ("y_physical", "x_physical"):

@@ -158,7 +158,7 @@ def test_peers_accept_our_rotated_0_6_store(tmp_path: Path) -> None:
     image, path = rotated_store(tmp_path)
     validate_store(path)
     (multiscale,) = strict_from_zarr(v06.Image, path).ome_attributes.multiscales
-    assert [cs.name for cs in multiscale.coordinateSystems] == ["cells", "intrinsic"]
+    assert [cs.name for cs in multiscale.coordinateSystems] == ["physical", "intrinsic"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         node = next(iter(ome_zarr_reader.Reader(ome_zarr_io.parse_url(str(path)))()))

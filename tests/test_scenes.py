@@ -186,3 +186,83 @@ def test_a_scene_is_written_as_0_6_only(tmp_path: Path) -> None:
     with pytest.raises(InvalidImageError, match=r"is OME-NGFF 0\.6"):
         xarray_omezarr.tree_to_zarr(tree, target, version="0.5")
     assert not target.exists()
+
+
+def _add_rotated_system(path: Path) -> None:
+    """A second scene system: "world" turned by a quarter turn (not axis-aligned)."""
+    root = zarr.open_group(path, mode="a")
+    ome = dict(root.attrs["ome"])  # type: ignore[arg-type]
+    block = ome["scene"]
+    block["coordinateSystems"].append({"name": "turned", "axes": block["coordinateSystems"][0]["axes"]})
+    block["coordinateTransformations"].append(
+        {
+            "type": "rotation",
+            "rotation": [[0, -1], [1, 0]],
+            "input": {"name": "world"},
+            "output": {"name": "turned"},
+        }
+    )
+    root.attrs["ome"] = ome
+
+
+def test_a_scene_opened_in_its_own_system_places_every_image(tmp_path: Path) -> None:
+    path = tmp_path / "stitched.ome.zarr"
+    make_scene(path, labels=True)
+    tree = xr.open_datatree(path, engine="omezarr", coordinate_system="world")
+    for i, (name, (dy, dx)) in enumerate(OFFSETS.items()):
+        for level in ("0", "1"):
+            placed, own = tree[f"{name}/{level}"]["tile"], xr.open_datatree(path / name, engine="omezarr")
+            local = own[f"/{level}"]["tile"]
+            np.testing.assert_array_equal(placed.values, local.values)
+            # exact 1-D coordinates: the tile's own, translated by the scene (not approximately: the same floats)
+            assert placed["y"].values.tolist() == (local["y"].values + dy).tolist()
+            assert placed["x"].values.tolist() == (local["x"].values + dx).tolist()
+            assert placed["x"].attrs["units"] == "micrometer"
+            assert placed.encoding["coordinate_system"] == "world"
+        corner = xarray_omezarr.transform_points(
+            path, [0.0, 0.0], source={"path": f"{name}/0"}, target="world"
+        )
+        np.testing.assert_allclose(corner, [tree[f"{name}/0"]["y"][0], tree[f"{name}/0"]["x"][0]])
+        assert tree[f"{name}/0"]["tile"].values.tolist() == tile(i).values.tolist()
+    # the label keeps its own system: a scene places images, not their labels
+    np.testing.assert_allclose(tree["tile_0/labels/cells/0"]["x"].values, tile(0)["x"].values)
+
+
+def test_a_scene_system_reached_by_a_rotation_gives_lazy_coordinates(tmp_path: Path) -> None:
+    path = tmp_path / "stitched.ome.zarr"
+    make_scene(path)
+    _add_rotated_system(path)
+    tree = xr.open_datatree(path, engine="omezarr", coordinate_system="turned")
+    level = tree["tile_3/1"].dataset
+    assert level["y_physical"].dims == ("y", "x") and "y" not in level.coords
+    index = np.array([[0, 0], [3, 7], [11, 15]])
+    expected = xarray_omezarr.transform_points(
+        path, index.astype(float), source={"path": "tile_3/1"}, target="turned"
+    )
+    got = np.stack([level[c].values[index[:, 0], index[:, 1]] for c in ("y_physical", "x_physical")], axis=1)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+
+
+def test_images_opened_in_a_scene_system_write_alone_not_back_into_the_scene(tmp_path: Path) -> None:
+    path = tmp_path / "stitched.ome.zarr"
+    make_scene(path)
+    tree = xr.open_datatree(path, engine="omezarr", coordinate_system="world")
+    target = tmp_path / "copy.ome.zarr"
+    with pytest.raises(InvalidImageError, match=r"'tile'.*coordinate_system="):
+        xarray_omezarr.tree_to_zarr(tree, target)
+    assert not target.exists()
+    # one tile alone: an image in the "world" system, at its place in the scene
+    alone = tmp_path / "tile_1.ome.zarr"
+    xarray_omezarr.tree_to_zarr(tree["tile_1"], alone)
+    validate_store(alone)
+    written = json.loads((alone / "zarr.json").read_text())["attributes"]["ome"]["multiscales"][0]
+    assert [s["name"] for s in written["coordinateSystems"]] == ["world"]
+    again = xr.open_dataset(alone, engine="omezarr")
+    assert again["x"].values.tolist() == tree["tile_1/0"]["x"].values.tolist()
+
+
+def test_a_scene_in_an_unknown_system_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "stitched.ome.zarr"
+    make_scene(path)
+    with pytest.raises(InvalidImageError, match="'nowhere' is not one of"):
+        xr.open_datatree(path, engine="omezarr", coordinate_system="nowhere")

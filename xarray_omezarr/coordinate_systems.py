@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import zarr
 
-from .errors import MalformedStoreError, TransformationError
+from .errors import MalformedStoreError, TransformationError, UnsupportedTransformError
+from .geometry.axes import Axis
 from .geometry.rfc5 import (
     CoordinateAxis,
     CoordinateSystem,
@@ -32,15 +33,17 @@ from .geometry.rfc5 import (
     SystemRef,
     Transformation,
     TransformationGraph,
+    axis_aligned,
     parse_coordinate_system,
     parse_transformation,
     with_parameters,
 )
+from .model import Multiscale
 from .ngff import ome_attributes
 from .ngff.multiscale import safe_relative_path
 from .stores import StoreLike, open_readonly_group
 
-__all__ = ["read_transformation_graph", "transform_points"]
+__all__ = ["in_scene_system", "read_transformation_graph", "transform_points"]
 
 
 def _join(*parts: str) -> str:
@@ -243,3 +246,42 @@ def transform_points(
     single = array.ndim == 1
     out = graph.transform_points(array[None, :] if single else array, source, target)
     return out[0] if single else out
+
+
+def in_scene_system(
+    graph: TransformationGraph, image: Multiscale, path: str, system: str, axes: tuple[Axis, ...]
+) -> Multiscale:
+    """``image`` (read at ``path`` of a scene, in its own system) placed in the scene's ``system``.
+
+    Each level's placement is followed by the scene's chain from the image's system to ``system``
+    (whose ``axes`` the image takes): exact geometry where the whole is axis-aligned, else the chain
+    as the levels' shared :attr:`~xarray_omezarr.model.Level.transformation`, for lazy coordinates.
+    """
+    source = SystemRef(image.coordinate_system, path)
+    try:
+        steps = graph.path(source, SystemRef(system))
+    except TransformationError as error:
+        raise TransformationError(
+            f"the scene image {path!r} cannot be shown in {system!r}: {error}"
+        ) from None
+    ndim = len(image.axes)
+    detached = tuple(replace(step, name=None, input=None, output=None) for step in steps)
+    chain: Transformation = detached[0] if len(detached) == 1 else Sequence(detached)
+    if not detached:
+        return replace(image, axes=axes, coordinate_system=system)
+    if chain.output_ndim(ndim) != ndim or len(axes) != ndim:
+        raise UnsupportedTransformError(
+            f"the scene places the {ndim}-dimensional image {path!r} in the {len(axes)}-dimensional system "
+            f"{system!r}; only placements that keep the number of dimensions are read as coordinates"
+        )
+    aligned = axis_aligned(chain, ndim)
+    levels = []
+    for level in image.levels:
+        if aligned is not None and level.transformation is None:
+            geometry = tuple(g.then(a) for g, a in zip(level.geometry, aligned, strict=True))
+            levels.append(replace(level, geometry=geometry))
+        else:
+            own = () if level.transformation is None else (level.transformation,)
+            rest = Sequence((*own, chain)) if own else chain
+            levels.append(replace(level, transformation=rest))
+    return replace(image, axes=axes, levels=tuple(levels), coordinate_system=system)

@@ -95,6 +95,13 @@ def _lazy_transformation(image: Any) -> tuple[Transformation | None, dict[str, A
     return None, {}
 
 
+def _read_system(image: Any) -> str | None:
+    """The OME-NGFF 0.6 coordinate system a DataArray's coordinates were read in (the backend keeps
+    its name in the encoding, which arithmetic drops: a derived array is named afresh)."""
+    name = getattr(image, "encoding", {}).get("coordinate_system")
+    return str(name) if name else None
+
+
 def _level0(
     data: Any,
     axes: list[Axis],
@@ -182,4 +189,5 @@ def describe_image(
         transformation,
         name=str(image.name) if image.name is not None else None,
         omero=default_omero(count, labels, previous),
+        coordinate_system=_read_system(image),
     )

@@ -68,6 +68,8 @@ class Multiscale:
 
     ``method`` and ``method_metadata`` are the multiscale's ``type`` and ``metadata`` keys; ``omero``
     the (transitional) channel block; ``extra`` any other multiscale keys, kept as they are.
+    ``coordinate_system`` is the name of the OME-NGFF 0.6 coordinate system that ``axes`` and the
+    levels' placement belong to (``None`` before 0.6, which has no named systems).
     """
 
     axes: tuple[Axis, ...]
@@ -79,6 +81,7 @@ class Multiscale:
     omero: Mapping[str, Any] | None = None
     version: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    coordinate_system: str | None = None
 
     @property
     def dims(self) -> tuple[str, ...]:

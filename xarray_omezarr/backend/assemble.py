@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,9 +19,10 @@ import xarray as xr
 import zarr
 from xarray.core import indexing
 
-from ..coordinate_systems import read_transformation_graph
+from ..coordinate_systems import in_scene_system, read_transformation_graph
 from ..describe import DEFAULT_NAME
 from ..model import Level, Multiscale
+from ..ngff.v06 import system_axes
 from ..read import (
     child_group,
     group_ome,
@@ -158,6 +159,8 @@ def level_dataset(image: ImageNode, level: int = 0) -> xr.Dataset:
         "compressors": array.compressors,
         "dtype": variable.dtype,
     }
+    if image.image.coordinate_system is not None:
+        variable.encoding["coordinate_system"] = image.image.coordinate_system
     ds = xr.Dataset({_variable_name(image): variable}, coords=coords, attrs={"ome": dict(image.ome)})
     return ds if lazy is None else ds.assign_coords(lazy)
 
@@ -240,7 +243,11 @@ def group_nodes(
     coordinate_system: str | None = None,
 ) -> dict[str, xr.Dataset]:
     """Tree nodes of an image (levels and labels), a well (its fields), a plate (rows, wells, fields) or
-    a 0.6 scene (the images it places, with its systems and transformations in the root's attrs)."""
+    a 0.6 scene (the images it places, with its systems and transformations in the root's attrs).
+
+    ``coordinate_system`` names the system every image is shown in: one of a scene's own systems
+    (each image placed by the scene's transformations) or of each image's.
+    """
     ome = group_ome(group)
     if "plate" in ome:
         plate = read_plate(group)
@@ -253,12 +260,24 @@ def group_nodes(
         return nodes
     if "scene" in ome and "multiscales" not in ome:
         # the scene's systems and transformations are checked as transform_points follows them
-        read_transformation_graph(group)
+        graph = read_transformation_graph(group)
+        systems = system_axes(ome["scene"]) if coordinate_system is not None else {}
         nodes = {prefix or "/": xr.Dataset(attrs={"ome": dict(ome)})}
         for path in scene_paths(group):
-            image = child_group(group, path, "scene image")
+            image_group = child_group(group, path, "scene image")
+            if coordinate_system not in systems:  # one of the images' own systems, or their defaults
+                nodes.update(
+                    group_nodes(
+                        image_group, f"{prefix}/{path}", drop_variables, multiscale, coordinate_system
+                    )
+                )
+                continue
+            image = open_image(image_group, multiscale)
+            placed = in_scene_system(graph, image.image, path, coordinate_system, systems[coordinate_system])
             nodes.update(
-                group_nodes(image, f"{prefix}/{path}", drop_variables, multiscale, coordinate_system)
+                _image_and_labels(
+                    image_group, replace(image, image=placed), f"{prefix}/{path}", drop_variables
+                )
             )
         return nodes
     if "well" in ome:
@@ -266,7 +285,14 @@ def group_nodes(
         for field in _field_paths(group):
             nodes.update(group_nodes(child_group(group, field, "field"), f"{prefix}/{field}", drop_variables))
         return nodes
-    nodes = _image_nodes(open_image(group, multiscale, coordinate_system), prefix, drop_variables)
+    return _image_and_labels(group, open_image(group, multiscale, coordinate_system), prefix, drop_variables)
+
+
+def _image_and_labels(
+    group: zarr.Group, image: ImageNode, prefix: str, drop_variables: str | Iterable[str] | None
+) -> dict[str, xr.Dataset]:
+    """Tree nodes of an image read from ``group`` and of its label images (each in its own system)."""
+    nodes = _image_nodes(image, prefix, drop_variables)
     names = label_names(group)
     if names:
         nodes[f"{prefix}/labels"] = xr.Dataset(

@@ -51,6 +51,11 @@ class Format:
             kwargs["dimension_names"] = list(dims)
         return kwargs
 
+    def coordinate_system(self, image_name: str | None, given: str | None = None) -> str | None:
+        """The name of the coordinate system an image named ``image_name`` is written in (``given``:
+        the one it was read in, if any); ``None`` before OME-NGFF 0.6, which names no systems."""
+        return None
+
     def __str__(self) -> str:
         return f"OME-NGFF {self.version} (Zarr v{self.zarr_format})"
 

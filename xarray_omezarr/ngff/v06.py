@@ -3,8 +3,9 @@
 A 0.6 multiscale has no ``axes`` of its own: its axes (name, type, unit) live in named
 ``coordinateSystems``, and each dataset holds exactly one transformation from its array
 (``input``: ``{"path": <dataset path>}``) to a coordinate system (``output``: ``{"name": ...}``).
-This package writes one coordinate system, named after the image, and per level a ``scale`` or a
-``sequence`` of one ``scale`` and one ``translation`` (the same pixel-centre geometry as 0.4/0.5).
+This package writes one coordinate system (the one an image was read in, else named after the
+image), and per level a ``scale`` or a ``sequence`` of one ``scale`` and one ``translation`` (the same
+pixel-centre geometry as 0.4/0.5).
 
 Reading accepts the tags ``0.6``, ``0.6rc<N>`` and ``0.6.dev<N>``, ``input``/``output`` as objects
 (``{"name": ...}``/``{"path": ...}``) or as the plain strings of earlier drafts, and multiscale-level
@@ -41,6 +42,7 @@ __all__ = [
     "level0_geometry",
     "multiscale_from_json",
     "multiscale_json",
+    "system_axes",
 ]
 
 DEFAULT_SYSTEM = "physical"
@@ -88,6 +90,9 @@ class FormatV06(Format):
 
     def chunk_key_encoding(self) -> dict[str, str]:
         return {"name": "default", "separator": "/"}
+
+    def coordinate_system(self, image_name: str | None, given: str | None = None) -> str | None:
+        return given or system_name(image_name)
 
 
 def system_name(image_name: str | None) -> str:
@@ -154,7 +159,7 @@ def multiscale_json(
     'sequence'
     """
     validate_axes(image.axes)
-    system = system_name(image.name)
+    system = image.coordinate_system or system_name(image.name)
     if datasets is None:
         outer = _outer_json(image, system)
         output = _intrinsic(system) if outer else system
@@ -233,10 +238,19 @@ def _linear(transform: Any, ndim: int, where: str) -> list[LinearAxis]:
         raise MalformedStoreError(str(error)) from None
 
 
-def _systems(multiscale: Mapping[str, Any]) -> dict[str, tuple[Axis, ...]]:
-    raw = multiscale.get("coordinateSystems")
+def system_axes(block: Mapping[str, Any]) -> dict[str, tuple[Axis, ...]]:
+    """The axes of each coordinate system a 0.6 multiscale or scene lists, by the system's name.
+
+    Examples
+    --------
+    >>> system_axes({"coordinateSystems": [{"name": "world", "axes": [{"name": "x", "unit": "micrometer"}]}]})
+    {'world': (Axis(name='x', type=None, unit='micrometer', orientation=None),)}
+    """
+    raw = block.get("coordinateSystems")
     if not isinstance(raw, list) or not raw:
-        raise MalformedStoreError("an OME-NGFF 0.6 multiscale needs a non-empty 'coordinateSystems' list")
+        raise MalformedStoreError(
+            "an OME-NGFF 0.6 multiscale or scene needs a non-empty 'coordinateSystems' list"
+        )
     systems: dict[str, tuple[Axis, ...]] = {}
     for entry in raw:
         name = entry.get("name") if isinstance(entry, Mapping) else None
@@ -329,7 +343,7 @@ def multiscale_from_json(
     """
     paths = dataset_paths(ome, index)
     multiscale = ome["multiscales"][index]
-    systems = _systems(multiscale)
+    systems = system_axes(multiscale)
     target = _target(systems, coordinate_system)
     strict = coordinate_system is not None
     ndim = len(arrays[0][0])
@@ -379,6 +393,7 @@ def multiscale_from_json(
         omero=omero if isinstance(omero, Mapping) else None,
         version=version_of(dict(ome)),
         extra={k: v for k, v in multiscale.items() if k not in _KNOWN_KEYS},
+        coordinate_system=reached,
     )
 
 
@@ -396,7 +411,7 @@ def level0_geometry(ome: Mapping[str, Any], names: Sequence[str]) -> dict[str, L
     try:
         multiscale = dict(ome["multiscales"][0])
         multiscale["datasets"] = multiscale["datasets"][:1]
-        ndim = len(next(iter(_systems(multiscale).values())))
+        ndim = len(next(iter(system_axes(multiscale).values())))
         image = multiscale_from_json({**ome, "multiscales": [multiscale]}, [((1,) * ndim, None, None, None)])
     except (KeyError, TypeError, ValueError, IndexError, NotImplementedError):
         return {}

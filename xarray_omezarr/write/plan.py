@@ -106,6 +106,7 @@ def plan_levels(
     method_metadata: Mapping[str, Any] | None = None,
     omero: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    coordinate_system: str | None = None,
 ) -> ImagePlan:
     """Plan the write of precomputed ``levels`` (numpy or dask, largest first) on ``axes``.
 
@@ -139,6 +140,7 @@ def plan_levels(
         method_metadata=method_metadata,
         omero=omero,
         extra=extra,
+        coordinate_system=coordinate_system,
     )
 
 
@@ -172,10 +174,12 @@ def _assembled(
     omero: Mapping[str, Any] | None,
     extra: Mapping[str, Any] | None,
     transformation: Transformation | None = None,
+    coordinate_system: str | None = None,
 ) -> ImagePlan:
     """The plan of ``levels`` whose arrays' options are settled: checked, with the model and write blocks.
 
-    ``transformation`` is level 0's RFC-5 transformation when it is not axis-aligned (OME-NGFF 0.6 only).
+    ``transformation`` is level 0's RFC-5 transformation when it is not axis-aligned (OME-NGFF 0.6 only);
+    ``coordinate_system`` the name of the system the image was read in (0.6), kept when written as 0.6.
     """
     axes = tuple(axes)
     if transformation is not None and not fmt.version.startswith("0.6"):
@@ -194,6 +198,7 @@ def _assembled(
     geometries, datasets = _level_transforms(shapes, len(axes), coordinate_transformations, geometry)
     if omero is not None:
         check_omero(omero)
+    name = DEFAULT_NAME if name is None else name
     image = Multiscale(
         axes=axes,
         levels=tuple(
@@ -201,12 +206,13 @@ def _assembled(
             for i, (shape, g, option) in enumerate(zip(shapes, geometries, arrays, strict=True))
         ),
         dtype=np.dtype(levels[0].dtype),
-        name=DEFAULT_NAME if name is None else name,
+        name=name,
         method=method,
         method_metadata=method_metadata,
         omero=dict(omero) if omero is not None else None,
         version=fmt.version,
         extra=dict(extra or {}),
+        coordinate_system=fmt.coordinate_system(name, coordinate_system),
     )
     data = tuple(
         write_ready(level, option["shards"] or option["chunks"], axes)
@@ -287,6 +293,7 @@ def plan_image(
         omero=image.omero if omero is None else omero,
         extra=extra,
         transformation=image.levels[0].transformation,
+        coordinate_system=image.coordinate_system,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import xarray as xr
 
 from ..errors import InvalidImageError
-from ..ngff import Format, ome_attributes
+from ..ngff import Format, multiscale_json, ome_attributes
 from ..stores import WriteMode
 from . import engine
 from .groups import GroupLike, check_group_fmt
@@ -42,6 +42,26 @@ def _images(tree: xr.DataTree) -> dict[str, xr.DataTree]:
         and "multiscales" in _ome(node)
         and "labels" not in node.relative_to(tree).split("/")
     }
+
+
+def _check_references(scene: dict[str, Any], plans: dict[str, Any], fmt: Format) -> None:
+    """Every system the scene names in one of its images is one that image is written with."""
+    written = {
+        path: {s["name"] for s in multiscale_json(image.image, fmt)["multiscales"][0]["coordinateSystems"]}
+        for path, (image, _labels) in plans.items()
+    }
+    for transformation in scene.get("coordinateTransformations") or []:
+        for end in ("input", "output"):
+            ref = transformation.get(end) if isinstance(transformation, dict) else None
+            if not isinstance(ref, dict) or not ref.get("path") or ref.get("name") is None:
+                continue
+            path, name = str(ref["path"]).strip("/"), ref["name"]
+            if path in written and name not in written[path]:
+                raise InvalidImageError(
+                    f"the scene places the coordinate system {name!r} of {path!r}, but that image would be "
+                    f"written in {sorted(written[path])}: it was opened in another system (coordinate_system=); "
+                    "open the scene without coordinate_system= to write it back"
+                )
 
 
 def write_scene(
@@ -77,10 +97,12 @@ def write_scene(
         raise InvalidImageError("a scene is written image by image; compute=False is not supported")
     # every image is planned (and so checked) before the store is touched
     plans = {path: plan_tree(node, fmt) for path, node in _images(tree).items()}
+    scene = _ome(tree)["scene"]
+    _check_references(scene, plans, fmt)
     root, fmt = check_group_fmt(store, fmt, mode=mode)
     for path, (image, labels) in plans.items():
         target = root.store_path / path
         engine.write_image(image, target, mode="w", progress=progress)
         engine.write_labels(target, labels, mode="w", compute=True, progress=progress)
-    engine.write_document(root, "scene", _ome(tree)["scene"], fmt)
+    engine.write_document(root, "scene", scene, fmt)
     return []

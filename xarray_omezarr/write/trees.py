@@ -84,6 +84,7 @@ def _image_plan(node: xr.DataTree, fmt: Format, where: str, default_name: str | 
         method_metadata=multiscale.get("metadata"),
         omero=ome.get("omero"),
         extra={k: v for k, v in multiscale.items() if k not in _MULTISCALE_KEYS},
+        coordinate_system=described[0].image.coordinate_system,
     )
 
 
