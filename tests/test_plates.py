@@ -1211,3 +1211,20 @@ def test_acquisitions_are_filled_in_from_the_fields(tmp_path, version):
         {"id": 3, "name": "acquisition 3", "maximumfieldcount": 2},
     ]
     validate_store(path)
+
+
+def test_a_plate_tree_without_xarrays_default_indexes_is_the_same_tree(tmp_path: Path) -> None:
+    """docs/plates.md suggests create_default_indexes=False for large plates: the engine's own indexes
+    are all there, so the tree is the same."""
+    path = tmp_path / "plate.ome.zarr"
+    wells = {
+        w: [xr.DataArray(np.arange(2 * 8 * 8, dtype="uint16").reshape(2, 8, 8), dims=("c", "y", "x"))]
+        for w in ("A/1", "B/2")
+    }
+    xarray_omezarr.write_plate(path, wells, scale_factors=(2,), method="local_mean")
+    default = xr.open_datatree(path, engine="omezarr")
+    lean = xr.open_datatree(path, engine="omezarr", create_default_indexes=False)
+    xr.testing.assert_identical(default, lean)
+    for node in lean.subtree:
+        assert set(node.xindexes) == set(default[node.path].xindexes)
+    assert set(lean["B/2/0/1"].xindexes) == {"c", "y", "x"}
