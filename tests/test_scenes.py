@@ -210,9 +210,9 @@ def test_a_scene_opened_in_its_own_system_places_every_image(tmp_path: Path) -> 
     make_scene(path, labels=True)
     tree = xr.open_datatree(path, engine="omezarr", coordinate_system="world")
     for i, (name, (dy, dx)) in enumerate(OFFSETS.items()):
+        own = xr.open_datatree(path / name, engine="omezarr")
         for level in ("0", "1"):
-            placed, own = tree[f"{name}/{level}"]["tile"], xr.open_datatree(path / name, engine="omezarr")
-            local = own[f"/{level}"]["tile"]
+            placed, local = tree[f"{name}/{level}"]["tile"], own[f"/{level}"]["tile"]
             np.testing.assert_array_equal(placed.values, local.values)
             # exact 1-D coordinates: the tile's own, translated by the scene (not approximately: the same floats)
             assert placed["y"].values.tolist() == (local["y"].values + dy).tolist()
@@ -266,3 +266,24 @@ def test_a_scene_in_an_unknown_system_is_a_clear_error(tmp_path: Path) -> None:
     make_scene(path)
     with pytest.raises(InvalidImageError, match="'nowhere' is not one of"):
         xr.open_datatree(path, engine="omezarr", coordinate_system="nowhere")
+
+
+def test_a_scene_without_systems_of_its_own_shows_images_in_theirs(tmp_path: Path) -> None:
+    """coordinate_system= names a system of each image when the scene defines none itself."""
+    path = tmp_path / "pair.ome.zarr"
+    make_scene(path, {"tile_0": (0, 0), "tile_1": (0, 16)})
+    root = zarr.open_group(path, mode="a")
+    ome = dict(root.attrs["ome"])  # type: ignore[arg-type]
+    ome["scene"] = {
+        "coordinateTransformations": [
+            {
+                "type": "translation",
+                "translation": [0, 16],
+                "input": {"path": "tile_0", "name": "tile"},
+                "output": {"path": "tile_1", "name": "tile"},
+            }
+        ]
+    }
+    root.attrs["ome"] = ome
+    tree = xr.open_datatree(path, engine="omezarr", coordinate_system="tile")
+    assert tree["tile_1/0"]["x"].values.tolist() == tile(1)["x"].values.tolist()

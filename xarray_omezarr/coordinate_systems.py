@@ -264,11 +264,11 @@ def in_scene_system(
         raise TransformationError(
             f"the scene image {path!r} cannot be shown in {system!r}: {error}"
         ) from None
+    if not steps:
+        return replace(image, axes=axes, coordinate_system=system)
     ndim = len(image.axes)
     detached = tuple(replace(step, name=None, input=None, output=None) for step in steps)
     chain: Transformation = detached[0] if len(detached) == 1 else Sequence(detached)
-    if not detached:
-        return replace(image, axes=axes, coordinate_system=system)
     if chain.output_ndim(ndim) != ndim or len(axes) != ndim:
         raise UnsupportedTransformError(
             f"the scene places the {ndim}-dimensional image {path!r} in the {len(axes)}-dimensional system "

@@ -98,7 +98,7 @@ def _lazy_transformation(image: Any) -> tuple[Transformation | None, dict[str, A
 def _read_system(image: Any) -> str | None:
     """The OME-NGFF 0.6 coordinate system a DataArray's coordinates were read in (the backend keeps
     its name in the encoding, which arithmetic drops: a derived array is named afresh)."""
-    name = getattr(image, "encoding", {}).get("coordinate_system")
+    name = image.encoding.get("coordinate_system")
     return str(name) if name else None
 
 

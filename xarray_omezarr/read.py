@@ -20,6 +20,7 @@ from .errors import MalformedStoreError
 from .model import LabelImage, Multiscale, Plate, Well, WellField
 from .ngff import multiscale_from_json, ome_attributes, version_of
 from .ngff.multiscale import dataset_paths, safe_relative_path
+from .ngff.v06 import scene_references
 
 __all__ = [
     "child_group",
@@ -232,15 +233,11 @@ def scene_paths(group: zarr.Group) -> list[str]:
     ['tile_1', 'tile_0']
     """
     scene = group_ome(group).get("scene")
-    listed = scene.get("coordinateTransformations") if isinstance(scene, Mapping) else None
-    if not isinstance(listed, list):
+    if not isinstance(scene, Mapping) or not isinstance(scene.get("coordinateTransformations"), list):
         raise MalformedStoreError(f"{metadata_file(group)}: a scene needs a 'coordinateTransformations' list")
     paths: list[str] = []
-    for transformation in listed:
-        for end in ("input", "output"):
-            ref = transformation.get(end) if isinstance(transformation, Mapping) else None
-            if isinstance(ref, Mapping) and ref.get("path"):
-                path = safe_relative_path(ref["path"], "scene image")
-                if path not in paths:
-                    paths.append(path)
+    for where, _name in scene_references(scene):
+        path = safe_relative_path(where, "scene image")
+        if path not in paths:
+            paths.append(path)
     return paths

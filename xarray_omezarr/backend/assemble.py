@@ -261,7 +261,9 @@ def group_nodes(
     if "scene" in ome and "multiscales" not in ome:
         # the scene's systems and transformations are checked as transform_points follows them
         graph = read_transformation_graph(group)
-        systems = system_axes(ome["scene"]) if coordinate_system is not None else {}
+        # a scene may define no systems of its own (only transformations between its images')
+        own = coordinate_system is not None and ome["scene"].get("coordinateSystems")
+        systems = system_axes(ome["scene"]) if own else {}
         nodes = {prefix or "/": xr.Dataset(attrs={"ome": dict(ome)})}
         for path in scene_paths(group):
             image_group = child_group(group, path, "scene image")

@@ -42,6 +42,7 @@ __all__ = [
     "level0_geometry",
     "multiscale_from_json",
     "multiscale_json",
+    "scene_references",
     "system_axes",
 ]
 
@@ -92,12 +93,33 @@ class FormatV06(Format):
         return {"name": "default", "separator": "/"}
 
     def coordinate_system(self, image_name: str | None, given: str | None = None) -> str | None:
-        return given or system_name(image_name)
+        return system_name(image_name, given)
 
 
-def system_name(image_name: str | None) -> str:
-    """The name of an image's (physical) coordinate system: the image's own name."""
-    return image_name if image_name else DEFAULT_SYSTEM
+def system_name(image_name: str | None, given: str | None = None) -> str:
+    """The name of an image's (physical) coordinate system: the one it was read in (``given``), else
+    the image's own name."""
+    return given or image_name or DEFAULT_SYSTEM
+
+
+def scene_references(scene: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+    """The ``(path, name)`` of every system in a subgroup that a 0.6 ``scene``'s transformations name
+    (``{"path": "tile_0", "name": "physical"}`` as an input or output), in the order they appear,
+    as written (the reader checks the paths).
+
+    Examples
+    --------
+    >>> scene_references({"coordinateTransformations": [{"type": "identity",
+    ...     "input": {"path": "tile_0", "name": "physical"}, "output": {"name": "world"}}]})
+    [('tile_0', 'physical')]
+    """
+    found = []
+    for transformation in scene.get("coordinateTransformations") or []:
+        for end in ("input", "output"):
+            ref = transformation.get(end) if isinstance(transformation, Mapping) else None
+            if isinstance(ref, Mapping) and ref.get("path"):
+                found.append((ref["path"], ref.get("name")))
+    return found
 
 
 def _transform_json(
@@ -159,7 +181,7 @@ def multiscale_json(
     'sequence'
     """
     validate_axes(image.axes)
-    system = image.coordinate_system or system_name(image.name)
+    system = system_name(image.name, image.coordinate_system)
     if datasets is None:
         outer = _outer_json(image, system)
         output = _intrinsic(system) if outer else system

@@ -15,6 +15,7 @@ import xarray as xr
 
 from ..errors import InvalidImageError
 from ..ngff import Format, multiscale_json, ome_attributes
+from ..ngff.v06 import scene_references
 from ..stores import WriteMode
 from . import engine
 from .groups import GroupLike, check_group_fmt
@@ -50,18 +51,14 @@ def _check_references(scene: dict[str, Any], plans: dict[str, Any], fmt: Format)
         path: {s["name"] for s in multiscale_json(image.image, fmt)["multiscales"][0]["coordinateSystems"]}
         for path, (image, _labels) in plans.items()
     }
-    for transformation in scene.get("coordinateTransformations") or []:
-        for end in ("input", "output"):
-            ref = transformation.get(end) if isinstance(transformation, dict) else None
-            if not isinstance(ref, dict) or not ref.get("path") or ref.get("name") is None:
-                continue
-            path, name = str(ref["path"]).strip("/"), ref["name"]
-            if path in written and name not in written[path]:
-                raise InvalidImageError(
-                    f"the scene places the coordinate system {name!r} of {path!r}, but that image would be "
-                    f"written in {sorted(written[path])}: it was opened in another system (coordinate_system=); "
-                    "open the scene without coordinate_system= to write it back"
-                )
+    for where, name in scene_references(scene):
+        path = str(where).strip("/")
+        if name is not None and path in written and name not in written[path]:
+            raise InvalidImageError(
+                f"the scene places the coordinate system {name!r} of {path!r}, but that image would be "
+                f"written in {sorted(written[path])}: it was opened in another system (coordinate_system=); "
+                "open the scene without coordinate_system= to write it back"
+            )
 
 
 def write_scene(
