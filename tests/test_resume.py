@@ -122,7 +122,9 @@ def test_a_killed_append_resumed_is_the_one_call_store(
     tmp_path: Path, version: str, one_call: Any, caplog: Any, record_property: Any
 ) -> None:
     path = tmp_path / "movie.ome.zarr"
-    killed_writes.movie().isel(t=slice(0, 4)).omezarr.to_zarr(path, version=version, **killed_writes.OPTIONS)
+    killed_writes.killed_movie().isel(t=slice(0, 4)).omezarr.to_zarr(
+        path, version=version, **killed_writes.OPTIONS
+    )
     metadata_before = ome_metadata(path)
     objects = len(data_files_of(one_call[version])) // 2
     command = [sys.executable, "-m", "tests.support.killed_writes", "append", str(path), version]
@@ -154,8 +156,8 @@ def _convert_arguments(source: Path, target: Path, version: str) -> list[str]:
         "--chunks",
         "1",
         "1",
-        "64",
-        "64",
+        "128",
+        "128",
         "--version",
         version,
         "--quiet",
@@ -167,7 +169,7 @@ def test_a_killed_conversion_resumed_is_the_one_call_store(
     tmp_path: Path, version: str, caplog: Any, record_property: Any
 ) -> None:
     source = tmp_path / "movie.zarr"
-    killed_writes.movie().to_dataset().to_zarr(source, zarr_format=2 if version == "0.4" else 3)
+    killed_writes.killed_movie().to_dataset().to_zarr(source, zarr_format=2 if version == "0.4" else 3)
     whole = tmp_path / "whole.ome.zarr"
     assert main(_convert_arguments(source, whole, version)) == 0
     path = tmp_path / "movie.ome.zarr"

@@ -79,15 +79,24 @@ def write_units(
 
     Every task costs the scheduler and zarr a fixed amount of Python work, which holds the GIL; tasks of a
     few stored chunks each spread that over more bytes, while a few of them in flight still hold little
-    memory. A unit is never cut inside a stored object, so no two tasks write to the same object.
+    memory. A unit is never cut inside a stored object, so no two tasks write to the same object. It
+    grows over the space axes first, then, once it holds whole planes, over the others (channels, then
+    time), so that a small image (a plate's field, say) is one task, not one per channel.
 
     Examples
     --------
     >>> from xarray_omezarr.geometry.axes import axes_from_dims
     >>> write_units((1, 16, 256, 256), (2, 64, 2048, 2048), "uint16", axes_from_dims("czyx"))
     (1, 16, 256, 512)
+    >>> write_units((1, 128, 128), (2, 128, 128), "uint16", axes_from_dims("cyx"))
+    (2, 128, 128)
     """
-    return _grown(objects, shape, dtype, axes, TARGET_WRITE_UNIT_BYTES)
+    spatial = _grown(objects, shape, dtype, axes, TARGET_WRITE_UNIT_BYTES)
+    space = {i for i, a in enumerate(axes) if a.type == "space"}
+    if not space or any(g < n for i, (g, n) in enumerate(zip(spatial, shape, strict=True)) if i in space):
+        return spatial
+    others = [i for i in range(len(shape)) if i not in space]
+    return _grown(spatial, shape, dtype, axes, TARGET_WRITE_UNIT_BYTES, grow=others)
 
 
 def read_blocks(
@@ -111,15 +120,19 @@ def _grown(
     axes: Sequence[Axis],
     target: int,
     edge: int | None = None,
+    grow: Sequence[int] | None = None,
 ) -> tuple[int, ...]:
     """``block`` doubled over the space axes in turn (x, y, z) while it stays within ``target`` bytes.
 
-    Never beyond the array rounded up to whole blocks, nor beyond ``edge`` along a space axis.
+    Never beyond the array rounded up to whole blocks, nor beyond ``edge`` along a space axis. ``grow``
+    names other axes to double instead (the last first).
     """
     itemsize = np.dtype(dtype).itemsize
     grown = [int(b) for b in block]
     limit = [-(-int(n) // int(b)) * int(b) for n, b in zip(shape, block, strict=True)]
     space = [i for i, a in enumerate(axes) if a.type == "space"] or list(range(len(shape)))
+    if grow is not None:
+        space = list(grow)
     if edge is not None:
         limit = [min(n, edge) if i in space else n for i, n in enumerate(limit)]
     grew = True
