@@ -1228,3 +1228,51 @@ def test_a_plate_tree_without_xarrays_default_indexes_is_the_same_tree(tmp_path:
     for node in lean.subtree:
         assert set(node.xindexes) == set(default[node.path].xindexes)
     assert set(lean["B/2/0/1"].xindexes) == {"c", "y", "x"}
+
+
+# --- batches ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_plate_written_in_batches_is_the_plate_written_at_once(tmp_path, version, monkeypatch):
+    from xarray_omezarr.write import plate_writes
+
+    wells = {
+        f"{row}/{column}": [
+            {
+                "image": make_field({"c": 2, "y": 24, "x": 20}, seed=10 * i + k),
+                "labels": {
+                    name: (make_field({"y": 24, "x": 20}, seed=i + k) % (n + 3)).astype("uint8").rename(name)
+                    for n, name in enumerate(("cells", "nuclei", "spots"))
+                },
+            }
+            for k in range(2)
+        ]
+        for i, (row, column) in enumerate((r, c) for r in ROWS for c in COLUMNS)
+    }
+    xarray_omezarr.write_plate(tmp_path / "once.zarr", wells, scale_factors=(2,), version=version)
+    monkeypatch.setattr(plate_writes, "PLATE_BATCH_BYTES", 1)  # a batch per well
+    xarray_omezarr.write_plate(tmp_path / "batched.zarr", wells, scale_factors=(2,), version=version)
+    assert store_files(tmp_path / "batched.zarr") == store_files(tmp_path / "once.zarr")
+    # every label of a field is listed, in the order given (their listings are written one by one)
+    for path in wells:
+        for k in range(2):
+            labels = ome_metadata(tmp_path / "batched.zarr" / path / str(k) / "labels")["labels"]
+            assert labels == ["cells", "nuclei", "spots"]
+    validate_store(tmp_path / "batched.zarr")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_mode_a_replaces_the_fields_it_writes_and_keeps_the_rest(tmp_path, version):
+    target = tmp_path / "plate.zarr"
+    first, second = make_field({"y": 16, "x": 16}, 1), make_field({"y": 16, "x": 16}, 2)
+    xarray_omezarr.write_plate(target, {"A/1": [first, first]}, scale_factors=(2,), version=version)
+    xarray_omezarr.write_plate(
+        target, {"A/1": [second], "B/2": [second]}, scale_factors=(2,), version=version, mode="a"
+    )
+    tree = xr.open_datatree(target, engine="omezarr")
+    for path in ("A/1/0", "B/2/0"):
+        np.testing.assert_array_equal(tree[f"{path}/0"]["cells"].values, second.values)
+    assert ome_metadata(target / "A" / "1")["well"]["images"] == [{"path": "0"}]
+    assert [w["path"] for w in ome_metadata(target)["plate"]["wells"]] == ["A/1", "B/2"]
+    validate_store(target)

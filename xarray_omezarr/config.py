@@ -168,26 +168,40 @@ def _probe(key: str, metadata: Any, config: Any) -> bool:
     return _PROBED[key]
 
 
-def pipelined(array: zarr.Array, *, writing: bool) -> zarr.Array:
+def pipelined(array: zarr.Array, *, writing: bool, write_empty_chunks: bool | None = None) -> zarr.Array:
     """``array`` (same store, same metadata) reading and writing through the chosen codec pipeline.
+
+    ``write_empty_chunks`` changes that setting of the array's config too (``None`` keeps it), in the
+    same new array object.
 
     Examples
     --------
     >>> a = zarr.create_array(zarr.storage.MemoryStore(), shape=(4,), chunks=(2,), dtype="u1")
     >>> pipelined(a, writing=True).shape
     (4,)
+    >>> pipelined(a, writing=True, write_empty_chunks=True).config.write_empty_chunks
+    True
     """
+    import dataclasses
+
+    config = array._async_array.config
+    if write_empty_chunks is not None:
+        config = dataclasses.replace(config, write_empty_chunks=write_empty_chunks)
+    as_asked = array if config is array._async_array.config else zarr.Array(_same_array(array, config))
     path = codec_pipeline_for(sharded=array.shards is not None, writing=writing)
     if path is None or (writing and not _same_bytes(array)):
-        return array
-    from zarr.core.array import AsyncArray
-
+        return as_asked
     # zarr picks an array's pipeline when the array object is made; zarrs warns of (and leaves to
     # zarr's pipeline) codecs it lacks, and then the array is better kept as it is, silently
     with _zarr_pipeline(path), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        again = zarr.Array(
-            AsyncArray(array._async_array.metadata, array.store_path, config=array._async_array.config)
-        )
+        again = zarr.Array(_same_array(array, config))
     unsupported = any("unsupported by ZarrsCodecPipeline" in str(w.message) for w in caught)
-    return array if unsupported else again
+    return as_asked if unsupported else again
+
+
+def _same_array(array: zarr.Array, config: Any) -> Any:
+    """A new asynchronous array of ``array``'s metadata and store, with ``config`` and zarr's pipeline now."""
+    from zarr.core.array import AsyncArray
+
+    return AsyncArray(array._async_array.metadata, array.store_path, config=config)

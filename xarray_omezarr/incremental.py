@@ -22,11 +22,12 @@ from .model import Multiscale
 from .read import group_ome, read_multiscale
 from .scale import get_method
 from .stores import StoreLike, WriteMode
-from .write import engine
+from .write import engine, updates
 from .write.append import check_compatible, existing_options, plan_append, pyramid_factors_of, without_windows
 from .write.groups import check_format, describe_store, open_existing_group
 from .write.plan import ImagePlan, plan_image
 from .write.plates import PLATE_DIMS
+from .write.progress import log_resume
 from .write.regions import independent_regions, level_regions, region_from_slices, region_grid, region_of_part
 
 __all__ = [
@@ -135,14 +136,14 @@ def append_to_zarr(
     written: list[Any] = []
     for (node, _, name), plan in zip(parts, plans, strict=True):
         if plan is None:  # resume=True, and this part is appended already
-            engine.log_resume(0, 0)
+            log_resume(0, 0)
             continue
         after = None if name is None else _label_block_keeper(group, node, name)
         if isinstance(plan, Multiscale):  # resume=True, and the append was killed while resizing
-            engine.finish_resizes(node, plan, check_format(node), after)
-            engine.log_resume(0, 0)
+            updates.finish_resizes(node, plan, check_format(node), after)
+            log_resume(0, 0)
             continue
-        written += engine.append_image(
+        written += updates.append_image(
             plan, node, compute=compute, progress=progress, resume=resume, after=after
         )
     return written
@@ -347,7 +348,7 @@ def _update(
     reach = independent_regions if independent else level_regions
     regions: list[Any] = reach(existing, cumulative, get_method(existing.method), changed)
     regions[0] = None  # level 0 is the source: it is as the caller made it
-    return engine.rewrite_levels(plan, group, regions, compute=compute, progress=progress, after=after)
+    return updates.rewrite_levels(plan, group, regions, compute=compute, progress=progress, after=after)
 
 
 def region_to_zarr(

@@ -49,9 +49,12 @@ class SkipEmptyChunks:
     """
 
     def __init__(self, array: zarr.Array) -> None:
-        # each chunk is checked here, so zarr need not compare it again (with_config makes a new array
-        # object, which takes zarr's default codec pipeline: choose ours again)
-        self.array = pipelined(array.with_config({"write_empty_chunks": True}), writing=True)
+        # each chunk is checked here, so zarr need not compare it again
+        self.array = pipelined(array, writing=True, write_empty_chunks=True)
+
+    def __dask_tokenize__(self) -> tuple[str, ...]:
+        # dask names each store task after its target; without this it would pickle the array for that
+        return ("SkipEmptyChunks", str(self.array.store_path), repr(self.array.shape))
 
     def __setitem__(self, region: tuple[slice, ...], block: Any) -> None:
         block = np.asarray(block)
@@ -84,7 +87,8 @@ def _chunk_pieces(region: tuple[slice, ...], chunks: tuple[int, ...], shape: tup
 
 
 def write_target(array: zarr.Array) -> Any:
-    """What ``da.store`` writes ``array`` through: :class:`SkipEmptyChunks` where it applies, else ``array``.
+    """What ``da.store`` writes ``array`` through, with the chosen codec pipeline: :class:`SkipEmptyChunks`
+    where it applies, else ``array``.
 
     It applies to unsharded arrays with a zero fill value that skip empty chunks (zarr's default); shards
     are written whole, and zarr's sharding codec leaves out their empty inner chunks itself.
@@ -92,7 +96,7 @@ def write_target(array: zarr.Array) -> Any:
     fill = array.fill_value
     if array.shards is None and not array.config.write_empty_chunks and fill is not None and not np.any(fill):
         return SkipEmptyChunks(array)
-    return array
+    return pipelined(array, writing=True)
 
 
 def write_ready(level: Any, objects: tuple[int, ...], axes: Sequence[Axis]) -> Any:

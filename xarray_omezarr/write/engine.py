@@ -20,7 +20,6 @@ from typing import Any
 
 import zarr
 
-from ..config import pipelined
 from ..consolidated import keep_consolidated
 from ..errors import InvalidImageError, TargetExistsError
 from ..model import Multiscale
@@ -29,24 +28,24 @@ from ..ngff.omero import needs_windows, with_windows
 from ..stores import WriteMode
 from . import execution
 from . import progress as _progress
-from .append import AppendPlan
 from .blocks import write_target
 from .groups import GroupLike, check_format, check_group_fmt, open_existing_group
 from .labels import LabelPlan
 from .plan import ImagePlan
-from .progress import log_resume
 from .windows import channel_ranges
 
 __all__ = [
-    "append_image",
-    "finish_resizes",
+    "create_images",
+    "image_written",
+    "label_written",
     "list_label",
-    "planned_arrays",
+    "metadata_last",
     "planned_document",
+    "planned_metadata",
     "preflight",
     "refuse_memory_store_on_a_cluster",
     "resume_levels",
-    "rewrite_levels",
+    "store_then",
     "write_document",
     "write_image",
     "write_image_label",
@@ -56,32 +55,33 @@ __all__ = [
 ]
 
 
-def _create_arrays(plan: ImagePlan, into: zarr.Group, overwrite: bool) -> list[zarr.Array]:
-    kwargs = plan.fmt.array_kwargs(plan.image.dims)
-    return [
-        pipelined(
-            into.create_array(
-                name=level.path,
-                shape=level.shape,
-                dtype=plan.image.dtype,
-                overwrite=overwrite,
-                **options,
-                **kwargs,
-            ),
-            writing=True,
-        )
-        for level, options in zip(plan.image.levels, plan.arrays, strict=True)
-    ]
+_PLANNED: dict[tuple[Any, ...], list[Any]] = {}
+"""The array metadata zarr made of each distinct plan in this process (bounded below)."""
 
 
-_CHECKED: set[tuple[Any, ...]] = set()
-"""Array settings zarr has accepted in this process (bounded below)."""
+def planned_metadata(plan: ImagePlan) -> list[Any]:
+    """The metadata of the plan's arrays, as zarr makes them: what is created, and what a store's arrays
+    must equal for a resume.
 
-
-def planned_arrays(plan: ImagePlan) -> list[zarr.Array]:
-    """The plan's arrays, created in memory: what the store's arrays must equal for a resume."""
-    memory = zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=plan.fmt.zarr_format)
-    return _create_arrays(plan, memory, False)
+    zarr makes them in memory, so that it refuses bad settings before the real store is touched. Plans
+    that create the same arrays (a plate's fields, say) are made once.
+    """
+    arrays = [(level.shape, options) for level, options in zip(plan.image.levels, plan.arrays, strict=True)]
+    paths = tuple(level.path for level in plan.image.levels)
+    key = (plan.fmt, str(plan.image.dtype), plan.image.dims, paths, repr(arrays))
+    if key not in _PLANNED:
+        memory = zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=plan.fmt.zarr_format)
+        kwargs = plan.fmt.array_kwargs(plan.image.dims)
+        made = [
+            memory.create_array(
+                name=level.path, shape=level.shape, dtype=plan.image.dtype, **options, **kwargs
+            )
+            for level, options in zip(plan.image.levels, plan.arrays, strict=True)
+        ]
+        if len(_PLANNED) > 4096:  # a long session of varied writes must not grow it forever
+            _PLANNED.clear()
+        _PLANNED[key] = [array.metadata for array in made]
+    return _PLANNED[key]
 
 
 def planned_document(plan: ImagePlan) -> dict[str, Any]:
@@ -90,30 +90,58 @@ def planned_document(plan: ImagePlan) -> dict[str, Any]:
 
 
 def preflight(plan: ImagePlan) -> None:
-    """Let zarr refuse bad storage options or dtypes in memory, before the real store is touched.
-
-    Plans that would create the same arrays (a plate's fields, say) are checked once.
-    """
-    arrays = [(level.shape, options) for level, options in zip(plan.image.levels, plan.arrays, strict=True)]
-    key = (plan.fmt, str(plan.image.dtype), plan.image.dims, repr(arrays))
-    if key in _CHECKED:
-        return
-    memory = zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=plan.fmt.zarr_format)
+    """Let zarr refuse bad storage options or dtypes in memory, before the real store is touched."""
     try:
-        _create_arrays(plan, memory, False)
+        planned_metadata(plan)
     except (TypeError, ValueError) as error:
         raise InvalidImageError(f"zarr cannot create the arrays with these settings: {error}") from error
-    if len(_CHECKED) > 4096:  # a long session of varied writes must not grow it forever
-        _CHECKED.clear()
-    _CHECKED.add(key)
 
 
-def _measured_then_written(group: zarr.Group, image: Multiscale, fmt: Format, datasets: Any = None) -> None:
-    """The image's OME metadata, its missing channel windows measured on the smallest level as stored."""
+def create_images(
+    root: zarr.Group, plans: Mapping[str, ImagePlan], *, overwrite: bool
+) -> tuple[dict[str, zarr.Group], dict[str, list[zarr.Array]]]:
+    """Create the arrays of many images under ``root``, with their groups and any groups above them,
+    in one concurrent call, with no OME metadata yet.
+
+    The path ``""`` is ``root`` itself, whose group is kept as it is (its arrays are created). Returns
+    each new group, and each image's arrays (to write through :func:`~.blocks.write_target`). ``overwrite``
+    replaces what is at those paths; else zarr refuses to.
+    """
+    from zarr.core.group import GroupMetadata
+
+    nodes: dict[str, Any] = {}
+    for path, plan in plans.items():
+        if path:
+            nodes[path] = GroupMetadata(zarr_format=plan.fmt.zarr_format)
+        for level, metadata in zip(plan.image.levels, planned_metadata(plan), strict=True):
+            nodes[_below(path, level.path)] = metadata
+    created = dict(root.create_hierarchy(nodes, overwrite=overwrite))
+    arrays = {
+        path: [created[_below(path, level.path)] for level in plan.image.levels]
+        for path, plan in plans.items()
+    }
+    groups = {p: g for p, g in created.items() if isinstance(g, zarr.Group)}
+    return groups, arrays  # type: ignore[return-value]  # the levels' paths hold arrays
+
+
+def _below(path: str, name: str) -> str:
+    return f"{path}/{name}" if path else name
+
+
+def _measured_then_written(
+    group: zarr.Group,
+    image: Multiscale,
+    fmt: Format,
+    datasets: Any = None,
+    smallest: zarr.Array | None = None,
+) -> None:
+    """The image's OME metadata, its missing channel windows measured on the smallest level as stored
+    (``smallest``, the array if the caller has it, else opened)."""
     if needs_windows(image.omero):
         assert image.omero is not None
         # from the smallest level, read back: a thumbnail's worth of reading for a pyramid
-        smallest = group[image.levels[-1].path]
+        if smallest is None:
+            smallest = group[image.levels[-1].path]  # type: ignore[assignment]
         assert isinstance(smallest, zarr.Array)
         ranges = channel_ranges(smallest, image.axes)
         image = replace(image, omero=with_windows(image.omero, ranges, smallest.dtype))
@@ -151,7 +179,7 @@ def _refuse_existing(group: zarr.Group, paths: Sequence[str], mode: WriteMode) -
         )
 
 
-def _store_then(
+def store_then(
     sources: Sequence[Any],
     targets: Sequence[Any],
     finish: Callable[..., None],
@@ -212,14 +240,26 @@ def write_image(
     # from here on, resume=True can finish what a killed write leaves (see .progress)
     if resumable:
         _progress.mark_in_progress(group, planned_document(plan), "creating")
-    arrays = _create_arrays(plan, group, overwrite=mode == "w")
+    arrays = create_images(group, {"": plan}, overwrite=mode == "w")[1][""]
     if resumable:
         _progress.mark_in_progress(group, planned_document(plan), "writing")
-    finish = _finisher(group, plan, fmt, after, resumable, consolidated)
-    return _store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
+    finish = _finisher(group, plan, fmt, after, resumable, consolidated, smallest=arrays[-1])
+    return store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
 
 
-def _metadata_last(
+def image_written(
+    group: zarr.Group, plan: ImagePlan, fmt: Format, smallest: zarr.Array | None = None
+) -> None:
+    """The last step of writing an image whose data are stored: its OME metadata (nothing else).
+
+    ``smallest`` is its smallest level's array, if the caller has it (else it is opened).
+    """
+    metadata_last(
+        group, plan.image, fmt, plan.datasets, resumable=False, consolidated=False, smallest=smallest
+    )
+
+
+def metadata_last(
     group: zarr.Group,
     image: Multiscale,
     fmt: Format,
@@ -228,11 +268,12 @@ def _metadata_last(
     *,
     resumable: bool = False,
     consolidated: bool = True,
+    smallest: zarr.Array | None = None,
 ) -> None:
     """The last step of every image write, once its data are stored: the OME metadata, then ``after``
     (a label's listing...), then the resume record is cleared and, with ``consolidated``, zarr's
     consolidated metadata of a group above is refreshed (:func:`~xarray_omezarr.stores.keep_consolidated`)."""
-    _measured_then_written(group, image, fmt, datasets)
+    _measured_then_written(group, image, fmt, datasets, smallest)
     if after is not None:
         after(group)
     if resumable:
@@ -248,10 +289,18 @@ def _finisher(
     after: Callable[[zarr.Group], None] | None,
     resumable: bool = True,
     consolidated: bool = True,
+    smallest: zarr.Array | None = None,
 ) -> Callable[..., None]:
     def finish(*_: Any) -> None:
-        _metadata_last(
-            group, plan.image, fmt, plan.datasets, after, resumable=resumable, consolidated=consolidated
+        metadata_last(
+            group,
+            plan.image,
+            fmt,
+            plan.datasets,
+            after,
+            resumable=resumable,
+            consolidated=consolidated,
+            smallest=smallest,
         )
 
     return finish
@@ -283,7 +332,7 @@ def resume_levels(
         group,
     )
     finish = _finisher(group, plan, check_format(group, plan.fmt), after)
-    return _store_then(sources, targets, finish, compute, progress, regions), rewritten, total
+    return store_then(sources, targets, finish, compute, progress, regions), rewritten, total
 
 
 def write_document(group: zarr.Group, key: str, block: Mapping[str, Any] | list[str], fmt: Format) -> None:
@@ -310,6 +359,14 @@ def list_label(labels_group: zarr.Group, name: str, fmt: Format) -> None:
     write_document(labels_group, "labels", names, fmt)
 
 
+def label_written(image_group: zarr.Group, name: str, image_label: Mapping[str, Any], fmt: Format) -> None:
+    """The last steps of writing label image ``name`` of ``image_group``, once its data and multiscale
+    metadata are written: its ``image-label`` block, then its name in the ``labels`` list."""
+    labels_group = image_group.require_group("labels")
+    write_image_label(labels_group, name, image_label, fmt)
+    list_label(labels_group, name, fmt)
+
+
 def write_label(
     plan: ImagePlan,
     image_group: zarr.Group,
@@ -331,9 +388,7 @@ def write_label(
     fmt = check_format(image_group, plan.fmt)
 
     def after(_: zarr.Group) -> None:
-        labels_group = image_group.require_group("labels")
-        write_image_label(labels_group, name, image_label, fmt)
-        list_label(labels_group, name, fmt)
+        label_written(image_group, name, image_label, fmt)
 
     # a path, not a group: the label group is created only once everything has been checked
     return write_image(
@@ -361,108 +416,3 @@ def write_labels(
             label.plan, group, label.name, label.image_label, mode=mode, compute=compute, progress=progress
         )
     return written
-
-
-def _grown_view(array: zarr.Array, shape: tuple[int, ...]) -> zarr.Array:
-    """``array`` as if it had ``shape``, without saying so in the store: writes go to its chunk keys,
-    while readers keep seeing the stored shape until :meth:`zarr.Array.resize` makes it final."""
-    from zarr.core.array import AsyncArray
-
-    grown = AsyncArray(array.metadata.update_shape(shape), array.store_path, config=array._async_array.config)
-    return pipelined(zarr.Array(grown), writing=True)
-
-
-def append_image(
-    plan: AppendPlan,
-    group: zarr.Group,
-    *,
-    compute: bool | None = True,
-    progress: bool = False,
-    resume: bool = False,
-    after: Callable[[zarr.Group], None] | None = None,
-) -> list[Any]:
-    """Append a planned part to the image ``group``: its data beyond every level's extent first, invisible
-    to readers; then every level's new shape; then the OME metadata (channel windows measured again).
-
-    A write killed before the shapes change leaves the image as it was (its new chunks lie beyond the
-    stored shape, where nothing reads them). With ``resume``, only the blocks of the new part that are
-    not stored whole yet are written (see :mod:`.progress`).
-    """
-    part = plan.part
-    arrays, targets, regions = [], [], []
-    for level, final in zip(part.image.levels, plan.final.levels, strict=True):
-        array = group[level.path]
-        assert isinstance(array, zarr.Array)
-        objects = array.shards or array.chunks
-        if plan.offset % objects[plan.axis] and level.shape[plan.axis]:
-            raise InvalidImageError(
-                f"level {level.path} holds {array.shape[plan.axis]} along the append axis, not a whole number of "
-                f"its stored chunks ({objects[plan.axis]}); appending would rewrite a stored chunk"
-            )
-        offset = array.shape[plan.axis]
-        arrays.append(array)
-        targets.append(write_target(_grown_view(array, final.shape)))
-        regions.append(
-            tuple(
-                slice(offset, offset + n) if i == plan.axis else slice(0, n)
-                for i, n in enumerate(level.shape)
-            )
-        )
-
-    def finish(*_: Any) -> None:
-        for array, final in zip(arrays, plan.final.levels, strict=True):
-            array.resize(final.shape)
-        _metadata_last(group, plan.final, part.fmt, after=after)
-
-    sources: Sequence[Any] = part.data
-    if resume:
-        grown = [_grown_view(a, f.shape) for a, f in zip(arrays, plan.final.levels, strict=True)]
-        sources, targets, regions, rewritten, total = _progress.missing_writes(
-            grown, part.paths, part.data, regions, group
-        )
-        log_resume(rewritten, total)
-    return _store_then(sources, targets, finish, compute, progress, regions)
-
-
-def finish_resizes(
-    group: zarr.Group, final: Multiscale, fmt: Format, after: Callable[[zarr.Group], None] | None = None
-) -> None:
-    """Finish an append killed while its arrays were being resized: its data are all stored (the
-    resizes come after them), so the arrays not resized yet are, then the OME metadata is written."""
-    for level in final.levels:
-        array = group[level.path]
-        assert isinstance(array, zarr.Array)
-        if array.shape != level.shape:
-            array.resize(level.shape)
-    _metadata_last(group, final, fmt, after=after)
-
-
-def rewrite_levels(
-    plan: ImagePlan,
-    group: zarr.Group,
-    regions: Sequence[tuple[slice, ...] | None],
-    *,
-    compute: bool | None = True,
-    progress: bool = False,
-    after: Callable[[zarr.Group], None] | None = None,
-) -> list[Any]:
-    """Rewrite ``regions`` (one per level, ``None`` to leave a level alone) of the image ``group`` from the
-    plan's data, then its OME metadata (channel windows measured again).
-
-    The regions cover whole stored objects, so every object is recomputed and written whole.
-    """
-    sources, targets, where = [], [], []
-    for level, data, region in zip(plan.image.levels, plan.data, regions, strict=True):
-        if region is None or any(s.stop <= s.start for s in region):
-            continue
-        array = group[level.path]
-        assert isinstance(array, zarr.Array)
-        sources.append(data[region])
-        # zarr itself (not SkipEmptyChunks), which deletes a chunk that becomes empty
-        targets.append(pipelined(array, writing=True))
-        where.append(region)
-
-    def finish(*_: Any) -> None:
-        _metadata_last(group, plan.image, plan.fmt, after=after)
-
-    return _store_then(sources, targets, finish, compute, progress, where)

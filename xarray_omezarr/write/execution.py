@@ -35,7 +35,8 @@ def workers_share_this_process(client: Any) -> bool:
 
 
 def compute(work: Any, *, progress: bool = False) -> Any:
-    """Compute the dask collection ``work``, showing a progress bar when ``progress`` is true.
+    """Compute ``work``, a dask collection or a tuple or list of them, showing a progress bar when
+    ``progress`` is true.
 
     The bar is dask's :class:`~dask.diagnostics.ProgressBar` on local schedulers and
     :func:`distributed.progress` on a distributed client.
@@ -45,20 +46,24 @@ def compute(work: Any, *, progress: bool = False) -> Any:
     >>> import dask
     >>> compute(dask.delayed(sum)([1, 2, 3]))
     6
+    >>> compute((dask.delayed(sum)([1]), dask.delayed(sum)([2])))
+    (1, 2)
     """
     client = distributed_client()
     if client is not None:
-        future = client.compute(work)
+        futures = client.compute(work)
         if progress:
             from distributed import progress as show_progress
 
             show_progress(
-                future, notebook=False
+                futures, notebook=False
             )  # a text bar in a kernel too: its widget needs ipywidgets and is never shown
-        return future.result()
+        return client.gather(futures)
+    import dask
+
     if not progress:
-        return work.compute()
+        return dask.compute(work)[0]
     from dask.diagnostics import ProgressBar
 
     with ProgressBar():
-        return work.compute()
+        return dask.compute(work)[0]

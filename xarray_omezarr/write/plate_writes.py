@@ -1,100 +1,115 @@
 """Writing a planned plate with the engine: fields in batches of whole wells, each well's document
-after its fields, the plate's document and zarr's consolidated metadata last."""
+after its fields, the plate's document and zarr's consolidated metadata last.
+
+A batch costs a few calls whatever its number of fields, so that a plate of thousands of small fields
+is not dominated by per-field work: one concurrent creation of every group and array
+(:func:`~.engine.create_images`), one dask computation of every level of every field (and label),
+then the fields' and wells' metadata, written concurrently, each well's after its fields'.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import zarr
 
 from ..consolidated import consolidate
-from ..ngff import Format
 from ..stores import WriteMode
-from . import execution
-from .engine import preflight, refuse_memory_store_on_a_cluster, write_document, write_image, write_label
+from . import engine, execution
+from .blocks import write_target
 from .groups import GroupLike, check_group_fmt
+from .plan import ImagePlan
 from .plates import PlatePlan
 
-__all__ = ["PLATE_BATCH_BYTES", "write_plate"]
+__all__ = ["METADATA_WRITERS", "PLATE_BATCH_BYTES", "write_plate"]
 
 
 PLATE_BATCH_BYTES = 256 * 2**20
 """How much level-0 data of a plate's fields one computation writes at most (whole wells, at least one)."""
 
+METADATA_WRITERS = 8
+"""How many wells' metadata are written at once: small writes that wait on the store, not the cores."""
+
 
 def write_plate(plan: PlatePlan, store: GroupLike, *, mode: WriteMode = "w-", progress: bool = False) -> None:
     """Write a planned plate: its fields in batches of whole wells, each well's metadata after its
-    fields, and the plate's metadata last.
+    fields', and the plate's metadata last.
 
     A batch's fields (and their labels) are written by one dask computation, so that small fields
     share the scheduler's start-up cost and the cores, while memory stays bounded by
-    :data:`PLATE_BATCH_BYTES` of input (or one well, if larger).
+    :data:`PLATE_BATCH_BYTES` of input (or one well, if larger). A write killed part way leaves the
+    wells written so far complete, and no plate document.
     """
     for fields in plan.fields.values():
         for field in fields:
-            preflight(field.image)
+            engine.preflight(field.image)
             for label in field.labels:
-                preflight(label.plan)
-    refuse_memory_store_on_a_cluster(store)
+                engine.preflight(label.plan)
+    engine.refuse_memory_store_on_a_cluster(store)
     # everything is checked: write batch by batch, each batch's wells, then the plate
     root, fmt = check_group_fmt(store, plan.fmt, mode=mode)
-    batch: list[Any] = []
-    size = 0
-    for path, fields in plan.fields.items():
-        writes: list[Any] = []
-        for i, field in enumerate(fields):
-            target = root.store_path / path / str(i)
-            writes += write_image(
-                field.image,
-                target,
-                mode="w",
-                compute=False,
-                preflighted=True,
-                resumable=False,
-                consolidated=False,
-            )
-            if field.labels:
-                group = zarr.open_group(target, mode="r+", use_consolidated=False)
+    fresh = mode in ("w", "w-")  # the root was emptied or found empty: nothing to replace
+    for wells in _batches(plan):
+        images = {
+            path: image
+            for well in wells
+            for i, field in enumerate(plan.fields[well])
+            for path, image in _field_images(f"{well}/{i}", field)
+        }
+        groups, arrays = engine.create_images(root, images, overwrite=not fresh)
+        sources = [level for image in images.values() for level in image.data]
+        targets = [write_target(array) for path in images for array in arrays[path]]
+        execution.compute(_stored(sources, targets), progress=progress)
+
+        def well_written(well: str, groups: Any = groups, arrays: Any = arrays) -> None:
+            for i, field in enumerate(plan.fields[well]):
+                group = groups[f"{well}/{i}"]
+                engine.image_written(group, field.image, fmt, arrays[f"{well}/{i}"][-1])
                 for label in field.labels:
-                    writes += write_label(
-                        label.plan,
-                        group,
-                        label.name,
-                        label.image_label,
-                        mode="w",
-                        compute=False,
-                        consolidated=False,
-                    )
-            size += (
-                int(np.prod(field.image.image.levels[0].shape)) * np.dtype(field.image.image.dtype).itemsize
-            )
-        batch.append(_then_well_document(writes, root, path, plan.wells[path], fmt))
-        if size >= PLATE_BATCH_BYTES:
-            execution.compute(_all(batch), progress=progress)
-            batch, size = [], 0
-    if batch:
-        execution.compute(_all(batch), progress=progress)
-    write_document(root, "plate", plan.plate, fmt)
+                    path = f"{well}/{i}/labels/{label.name}"
+                    engine.image_written(groups[path], label.plan, fmt, arrays[path][-1])
+                    engine.label_written(group, label.name, label.image_label, fmt)
+            well_group = groups[well] if well in groups else root[well]
+            assert isinstance(well_group, zarr.Group)
+            engine.write_document(well_group, "well", plan.wells[well], fmt)
+
+        with ThreadPoolExecutor(min(METADATA_WRITERS, len(wells))) as pool:
+            for done in [pool.submit(well_written, well) for well in wells]:
+                done.result()  # the first failure, raised here
+    engine.write_document(root, "plate", plan.plate, fmt)
     if plan.consolidated:
         consolidate(root.store_path)  # last: a killed write leaves none, and readers walk the store
 
 
-def _then_well_document(
-    writes: list[Any], root: zarr.Group, path: str, block: Mapping[str, Any], fmt: Format
-) -> Any:
-    """The delayed writes of a well's fields, then its ``well`` document (never before they are done)."""
-    import dask
+def _batches(plan: PlatePlan) -> Iterator[list[str]]:
+    """The wells in batches of at most :data:`PLATE_BATCH_BYTES` of level-0 data (at least one well)."""
+    batch: list[str] = []
+    size = 0
+    for well, fields in plan.fields.items():
+        batch.append(well)
+        size += sum(_bytes(field.image) for field in fields)
+        if size >= PLATE_BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
-    def well_document(*_: Any) -> None:
-        root.require_group(path.split("/")[0])  # the row group
-        write_document(root.require_group(path), "well", block, fmt)
 
-    return dask.delayed(well_document, pure=False)(*writes)
+def _bytes(plan: ImagePlan) -> int:
+    return int(np.prod(plan.image.levels[0].shape)) * np.dtype(plan.image.dtype).itemsize
 
 
-def _all(delayed: list[Any]) -> Any:
-    import dask
+def _field_images(path: str, field: Any) -> Iterator[tuple[str, ImagePlan]]:
+    """A field's image and its label images, at their paths."""
+    yield path, field.image
+    for label in field.labels:
+        yield f"{path}/labels/{label.name}", label.plan
 
-    return dask.delayed(lambda *_: None, pure=False)(*delayed)
+
+def _stored(sources: list[Any], targets: list[Any]) -> Any:
+    import dask.array as da
+
+    return da.store(sources, targets, lock=False, compute=False, return_stored=False)  # type: ignore[call-overload]

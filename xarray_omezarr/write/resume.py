@@ -79,13 +79,13 @@ def _check_arrays(plan: ImagePlan, group: zarr.Group, store: Any) -> list[str]:
             store, f"it holds levels {extra}, which this call does not write (other scale_factors?)"
         )
     present = []
-    for path, planned in zip(plan.paths, engine.planned_arrays(plan), strict=True):
+    for path, planned in zip(plan.paths, engine.planned_metadata(plan), strict=True):
         if path not in group:
             continue
         array = group[path]
         if not isinstance(array, zarr.Array):
             raise _refuse(store, f"{path!r} is a group, not a level of the image")
-        mine = {k: v for k, v in planned.metadata.to_dict().items() if k != "attributes"}
+        mine = {k: v for k, v in planned.to_dict().items() if k != "attributes"}
         theirs = {k: v for k, v in array.metadata.to_dict().items() if k != "attributes"}
         different = _differences(theirs, mine)
         if different:
@@ -149,15 +149,15 @@ def resume_image(
         )
     state = check_resumable(plan, group, target)
     if state == "complete":
-        engine.log_resume(0, 0)
+        progress.log_resume(0, 0)
         return []
     if state in ("nothing", "creating"):
         count = sum(len(progress.block_objects(level)) for level in plan.image.levels)
-        engine.log_resume(count, count)
+        progress.log_resume(count, count)
         mode: WriteMode = "w" if state == "creating" else "w-"
         return engine.write_image(
             plan, group, mode=mode, compute=compute, progress=progress_bar, preflighted=True
         )
     written, rewritten, total = engine.resume_levels(plan, group, compute=compute, progress=progress_bar)
-    engine.log_resume(rewritten, total)
+    progress.log_resume(rewritten, total)
     return written
