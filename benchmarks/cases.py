@@ -4,10 +4,11 @@ Each function runs in the fresh process that ``write_pyramid.py`` starts for it,
 clock (imports included) and returns the seconds of the part it measures.
 
 - Plate: a 96-well plate of two (2, 128, 128) uint16 fields per well, each field a two-level pyramid
-  (factor 2, ``local_mean`` where the writer has it), zarr's default codec, OME-NGFF 0.5.
+  (factor 2, ``local_mean`` where the writer has it), each writer's default codec (the floor: ours'), OME-NGFF 0.5.
   ``plate-ours`` is :func:`xarray_omezarr.write_plate`; ``plate-ome-zarr-py`` is ome-zarr-py's
   ``write_image`` per field plus its plate and well metadata functions; ``plate-floor`` is plain zarr
-  writing the same arrays (levels computed off the clock) and the same documents (taken from ours).
+  writing the same arrays (ours' chunks and codecs, levels computed off the clock) and the same
+  documents (taken from ours), one after the other as a script would.
 - Read: level 0 of an image that ours wrote, read whole. ``read-ours`` is ``xr.open_dataset(...)``
   then ``.values``; ``read-ours-dask`` the same with ``chunks={}`` and ``.compute()``;
   ``read-floor`` is ``zarr.open_array(...)[...]`` and ``read-floor-dask`` ``dask.array.from_zarr``.
@@ -90,6 +91,20 @@ def write_plate(writer: str, path: str) -> float:
             key: zarr.open_group(os.path.join(reference, key), mode="r").attrs.asdict()
             for key in ["", *wells, *(f"{w}/{i}" for w in wells for i in range(FIELDS))]
         }
+        # the same arrays: ours' chunks, codecs and dimension names
+        settings = []
+        for level in ("0", "1"):
+            array = zarr.open_array(os.path.join(reference, next(iter(wells)), "0", level), mode="r")
+            settings.append(
+                {
+                    "chunks": array.chunks,
+                    "serializer": array.serializer,
+                    "compressors": array.compressors,
+                    "filters": array.filters,
+                    "fill_value": array.fill_value,
+                    "dimension_names": array.metadata.dimension_names,
+                }
+            )
         levels = {
             well: [(f, f.reshape(2, 64, 2, 64, 2).mean(axis=(2, 4)).round().astype("uint16")) for f in fields]
             for well, fields in wells.items()
@@ -103,7 +118,7 @@ def write_plate(writer: str, path: str) -> float:
             for i, pyramid in enumerate(fields):
                 field_group = well_group.require_group(str(i))
                 for level, data in enumerate(pyramid):
-                    field_group.create_array(str(level), data=np.asarray(data), chunks=data.shape)
+                    field_group.create_array(str(level), data=np.asarray(data), **settings[level])
                 field_group.attrs.update(documents[f"{well}/{i}"])
         return time.perf_counter() - start
     raise ValueError(f"unknown plate writer {writer!r}; choose from {PLATE_WRITERS}")

@@ -275,15 +275,52 @@ def run_one(writer: str, path: str, settings: dict[str, Any]) -> dict[str, Any]:
                 seconds = cases.write_plate(base, path)
             else:
                 seconds = cases.read_level0(base, settings["read_from"])
+            peak = peak_memory_mib()
+            wrote = pipeline_of(writer, path)
         written = disk_mib(path) if os.path.exists(path) else 0.0
-        return {"writer": writer, "seconds": seconds, "peak_mib": peak_memory_mib(), "disk_mib": written}
+        return {
+            "writer": writer,
+            "seconds": seconds,
+            "peak_mib": peak,
+            "disk_mib": written,
+            "pipeline": wrote,
+        }
     shape, chunks = tuple(settings["shape"]), tuple(settings["chunks"])
     kind = settings.get("image", "smooth")
     image = lazy_image(shape, chunks, kind) if settings["lazy"] else numpy_image(shape, chunks, kind)
     with codec_pipeline(writer):
         reset_peak_memory()
         seconds = write(base, image, path, settings)
-    return {"writer": writer, "seconds": seconds, "peak_mib": peak_memory_mib(), "disk_mib": disk_mib(path)}
+        peak = peak_memory_mib()
+        wrote = pipeline_of(writer, path)
+    return {
+        "writer": writer,
+        "seconds": seconds,
+        "peak_mib": peak,
+        "disk_mib": disk_mib(path),
+        "pipeline": wrote,
+    }
+
+
+def pipeline_of(writer: str, path: str) -> str:
+    """The codec pipeline that wrote (or read) level 0: ``zarrs`` or ``zarr``.
+
+    Ours writes an array through zarrs only where zarrs encodes its chunks to the bytes zarr's
+    pipeline writes (``xarray_omezarr.config.pipelined``), so ``ours-zarrs`` may write through zarr's.
+    """
+    if "ours" not in writer or writer.startswith(("read-", "open-")):
+        return "zarrs" if writer.endswith("-zarrs") else "zarr"
+    import zarr
+
+    from xarray_omezarr.config import pipelined
+
+    level0 = next(
+        array
+        for name, array in zarr.open_group(path, mode="r").members(max_depth=None)
+        if isinstance(array, zarr.Array) and name.rsplit("/", 1)[-1] == "0"
+    )
+    chosen = pipelined(level0, writing=True)._async_array.codec_pipeline
+    return "zarrs" if "Zarrs" in type(chosen).__name__ else "zarr"
 
 
 # --- the comparison ------------------------------------------------------------------------------------
@@ -334,7 +371,7 @@ def report(results: dict[str, list[dict[str, Any]]], input_mib: float | None) ->
     median = medians(results)
     print(
         f"{'writer':<22} {'seconds':>8} {'peak MiB':>9} {'x input':>8} {'MiB on disk':>12} "
-        f"{'x floor':>8} {'x ours':>7} {'requests':>9}"
+        f"{'x floor':>8} {'x ours':>7} {'requests':>9} {'pipeline':>9}"
     )
     for writer, m in median.items():
         for role in ("floor", "ours"):
@@ -344,7 +381,7 @@ def report(results: dict[str, list[dict[str, Any]]], input_mib: float | None) ->
         print(
             f"{writer:<22} {m['seconds']:8.2f} {m['peak_mib']:9.0f} {per_input} "
             f"{m['disk_mib']:12.1f} {m['x floor']:8.2f} {m['x ours']:7.2f} "
-            f"{m['requests'] if m['requests'] else '-':>9}"
+            f"{m['requests'] if m['requests'] else '-':>9} {results[writer][0].get('pipeline', '-'):>9}"
         )
     print("runs (seconds):", {w: [round(r["seconds"], 2) for r in runs] for w, runs in results.items()})
     return median
