@@ -14,7 +14,8 @@ clock (imports included) and returns the seconds of the part it measures.
   ``read-floor`` is ``zarr.open_array(...)[...]`` and ``read-floor-dask`` ``dask.array.from_zarr``.
   Each through zarr's codec pipeline; with ``-zarrs``, through zarrs'.
 - Open: a 384-well plate of three (2, 64, 64) fields per well (1152 images), written by ours off the
-  clock (with zarr's consolidated metadata). ``open-ours`` is ``xr.open_datatree``, ``open-ours-grid``
+  clock (with zarr's consolidated metadata). ``open-ours`` is ``xr.open_datatree`` (``open-ours-noindexes``
+  with ``create_default_indexes=False``), ``open-ours-grid``
   ``xr.open_dataset`` (the plate as one lazy array, which is what ome-zarr-py's ``Reader`` gives,
   ``open-ome-zarr-py``), ``open-ours-unconsolidated`` ``xr.open_datatree`` of a copy without the
   consolidated metadata; with ``-s3``, from moto's S3 server on loopback, which counts the HTTP
@@ -160,11 +161,13 @@ if __name__ == "__main__":  # a quick look: python benchmarks/cases.py
 OPENERS = tuple(
     f"open-{who}{where}"
     for where in ("", "-s3")
-    for who in ("ours", "ours-grid", "ours-unconsolidated", "ome-zarr-py")
+    for who in ("ours", "ours-noindexes", "ours-grid", "ours-unconsolidated", "ome-zarr-py")
 )
-"""Ours open the plate as a tree (``xr.open_datatree``), as one lazy array like ome-zarr-py's Reader
-(``-grid``: ``xr.open_dataset``), and as a tree without zarr's consolidated metadata, as plates other
-tools write are (``-unconsolidated``); each locally and from moto's S3 server (``-s3``)."""
+"""Ours open the plate as a tree (``xr.open_datatree``), the same with ``create_default_indexes=False``
+(``-noindexes``: xarray's second pass over every node, which adds indexes the engine has already
+made, is left out), as one lazy array like ome-zarr-py's Reader (``-grid``: ``xr.open_dataset``), and
+as a tree without zarr's consolidated metadata, as plates other tools write are
+(``-unconsolidated``); each locally and from moto's S3 server (``-s3``)."""
 OPEN_ROWS, OPEN_COLUMNS, OPEN_FIELDS = "ABCDEFGHIJKLMNOP", 24, 3
 """A 384-well plate of three (2, 64, 64) fields per well, two levels each: 1152 images, 2304 arrays."""
 
@@ -252,6 +255,9 @@ def open_plate(opener: str, path: str) -> tuple[float, int]:
     start = time.perf_counter()
     if base in ("open-ours", "open-ours-unconsolidated"):
         tree = xr.open_datatree(url, engine="omezarr", storage_options=options)
+        assert len(tree.children) == len(OPEN_ROWS)
+    elif base == "open-ours-noindexes":
+        tree = xr.open_datatree(url, engine="omezarr", storage_options=options, create_default_indexes=False)
         assert len(tree.children) == len(OPEN_ROWS)
     elif base == "open-ours-grid":
         plate = xr.open_dataset(url, engine="omezarr", storage_options=options)
