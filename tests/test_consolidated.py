@@ -106,6 +106,37 @@ def test_opening_a_consolidated_plate_reads_one_document(tmp_path: Path, version
     assert _reads_to_open(tmp_path / "walked.ome.zarr") >= nodes  # each node's metadata once
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_unconsolidated_plate_is_read_by_name_with_no_listing(tmp_path: Path, version: str) -> None:
+    write_plate(tmp_path / "consolidated.ome.zarr", version)
+    write_plate(tmp_path / "walked.ome.zarr", version, consolidated=False)
+    for path in (tmp_path / "consolidated.ome.zarr", tmp_path / "walked.ome.zarr"):
+        _label_at_field_path(path)
+    store = zarr.storage.LoggingStore(zarr.storage.LocalStore(tmp_path / "walked.ome.zarr", read_only=True))
+    tree = xr.open_datatree(store, engine="omezarr")
+    listings = {k: n for k, n in store.counter.items() if k.startswith("list")}
+    assert not any(listings.values()), listings  # the plate says where its nodes are
+    # every node once: three wells' groups with their rows, fields, levels, labels (v2 asks for each
+    # of .zarray, .zgroup and .zattrs), and the probe of each field's labels group
+    nodes = len(walked(tmp_path / "walked.ome.zarr"))
+    fields = 3
+    per_node = 3 if version == "0.4" else 1
+    assert store.counter["get"] <= per_node * (nodes + fields) + 8
+    expected = xr.open_datatree(tmp_path / "consolidated.ome.zarr", engine="omezarr")
+    assert tree["A/1/0"]["labels"]["cells_seg"].identical(expected["A/1/0"]["labels"]["cells_seg"])
+    xr.testing.assert_identical(tree, expected)
+
+
+def test_a_well_the_plate_lists_but_the_store_lacks_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "plate.ome.zarr"
+    write_plate(path, "0.5", consolidated=False)
+    import shutil
+
+    shutil.rmtree(path / "B" / "3")
+    with pytest.raises(Exception, match="B/3"):
+        xr.open_datatree(path, engine="omezarr")
+
+
 def _label_at_field_path(path: Path) -> None:
     xarray_omezarr.to_zarr_label(random_label(field(1), seed=4), path / "A" / "1" / "0", "cells_seg")
 

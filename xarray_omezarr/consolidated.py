@@ -23,6 +23,7 @@ __all__ = [
     "for_writing",
     "keep_consolidated",
     "read_hierarchy",
+    "with_hierarchy",
 ]
 
 
@@ -44,7 +45,6 @@ def read_hierarchy(group: zarr.Group) -> zarr.Group:
     >>> read_hierarchy(root)["well/0/0"].shape
     (4,)
     """
-    from zarr.core.group import ConsolidatedMetadata
     from zarr.core.sync import sync
 
     if group.metadata.consolidated_metadata is not None:
@@ -58,8 +58,33 @@ def read_hierarchy(group: zarr.Group) -> zarr.Group:
         # files that are no zarr node (an OME/METADATA.ome.xml beside the series) are left out quietly
         warnings.simplefilter("ignore", zarr.errors.ZarrUserWarning)
         flat = sync(walk())
-    ConsolidatedMetadata._flat_to_nested(flat)  # in place: each group holds its own children
-    metadata = dataclasses.replace(node.metadata, consolidated_metadata=ConsolidatedMetadata(metadata=flat))
+    return with_hierarchy(group, flat)
+
+
+def with_hierarchy(group: zarr.Group, flat: dict[str, Any]) -> zarr.Group:
+    """``group`` holding ``flat`` (``{path below it: node metadata}``) as its consolidated metadata, in
+    memory only. A node whose parent is not in ``flat`` is left out, as zarr's own walk leaves it out
+    (lookups of it then go to the store).
+
+    Examples
+    --------
+    >>> root = zarr.open_group(zarr.storage.MemoryStore())
+    >>> a = root.create_array("a/0", shape=(2,), dtype="uint8")
+    >>> held = with_hierarchy(root, {"a": root["a"].metadata, "a/0": a.metadata, "b/0": a.metadata})
+    >>> sorted(held.metadata.consolidated_metadata.metadata)
+    ['a']
+    """
+    from zarr.core.group import ConsolidatedMetadata
+
+    # zarr nests the children of a group found next to each other in path order, so sort by path parts
+    kept = {
+        path: flat[path]
+        for path in sorted(flat, key=lambda p: p.split("/"))
+        if all("/".join(path.split("/")[:i]) in flat for i in range(1, path.count("/") + 1))
+    }
+    ConsolidatedMetadata._flat_to_nested(kept)  # in place: each group holds its own children
+    node = group._async_group
+    metadata = dataclasses.replace(node.metadata, consolidated_metadata=ConsolidatedMetadata(metadata=kept))
     return zarr.Group(dataclasses.replace(node, metadata=metadata))
 
 

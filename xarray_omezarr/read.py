@@ -8,14 +8,16 @@ file and the key at fault, and no path in the metadata can lead outside the stor
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Mapping
 from typing import Any
 
 import zarr
+from zarr.core.group import AsyncGroup
 
-from .consolidated import consolidated_member
+from .consolidated import consolidated_member, read_hierarchy, with_hierarchy
 from .errors import MalformedStoreError
 from .model import LabelImage, Multiscale, Plate, Well, WellField
 from .ngff import multiscale_from_json, ome_attributes, version_of
@@ -30,6 +32,7 @@ __all__ = [
     "label_names",
     "level_arrays",
     "member",
+    "plate_hierarchy",
     "read_label",
     "read_multiscale",
     "read_plate",
@@ -155,8 +158,7 @@ def label_names(group: zarr.Group) -> list[str]:
         return []
     if not isinstance(labels_group, zarr.Group):
         return []
-    names = group_ome(labels_group).get("labels") or []
-    return [safe_relative_path(n, "label") for n in names if isinstance(n, str)]
+    return _listed(labels_group)
 
 
 def read_label(group: zarr.Group, name: str) -> LabelImage:
@@ -241,3 +243,83 @@ def scene_paths(group: zarr.Group) -> list[str]:
         if path not in paths:
             paths.append(path)
     return paths
+
+
+def plate_hierarchy(group: zarr.Group) -> zarr.Group:
+    """``group``, a plate or a well, with the metadata of every node its OME metadata leads to in memory.
+
+    Without zarr's consolidated metadata, zarr's walk of a hierarchy lists every group (a request on
+    object storage) and then reads every node it finds. A plate says where its nodes are: its wells,
+    their fields, each field's levels and labels. So they are read by name, one step of the plate at
+    a time, each step's nodes at once, with no listing: about one request per node. A node the
+    metadata names but the store lacks is left out, for the reader to report. A group with consolidated
+    metadata is returned as it is; one that is neither a plate nor a well gets zarr's walk
+    (:func:`~xarray_omezarr.consolidated.read_hierarchy`).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, xarray_omezarr
+    >>> store = zarr.storage.MemoryStore()
+    >>> field = xr.DataArray(np.zeros((8, 8), "uint8"), dims=("y", "x"))
+    >>> xarray_omezarr.write_plate(store, {"A/1": [field]}, scale_factors=(2,), consolidated=False)
+    >>> held = plate_hierarchy(zarr.open_group(store, mode="r"))
+    >>> sorted(held.metadata.consolidated_metadata.flattened_metadata)
+    ['A', 'A/1', 'A/1/0', 'A/1/0/0', 'A/1/0/1']
+    """
+    from zarr.core.sync import sync
+
+    if group.metadata.consolidated_metadata is not None:
+        return group
+    ome = group_ome(group)
+    if "plate" not in ome and "well" not in ome:
+        return read_hierarchy(group)
+    node = group._async_group
+    flat: dict[str, Any] = {}
+
+    async def fetch(paths: list[str]) -> dict[str, zarr.Group | zarr.Array]:
+        found = await asyncio.gather(*(node.getitem(p) for p in paths), return_exceptions=True)
+        nodes = {}
+        for path, got in zip(paths, found, strict=True):
+            if isinstance(got, KeyError | FileNotFoundError):
+                continue  # named, not there: the reader says so when it gets there
+            if isinstance(got, BaseException):
+                raise got
+            flat[path] = got.metadata
+            nodes[path] = zarr.Group(got) if isinstance(got, AsyncGroup) else zarr.Array(got)
+        return nodes
+
+    def groups(nodes: Mapping[str, Any]) -> dict[str, zarr.Group]:
+        return {path: n for path, n in nodes.items() if isinstance(n, zarr.Group)}
+
+    async def walk() -> None:
+        wells = {"": group}
+        if "plate" in ome:
+            paths = [well.path for well in read_plate(group).wells]
+            wells = groups(await fetch(sorted({p.split("/")[0] for p in paths}) + paths))
+            wells = {p: g for p, g in wells.items() if p in paths}
+        fields = [f"{_below(w, f.path)}" for w, g in wells.items() for f in read_well(g).fields]
+        images = groups(await fetch(fields))
+        levels = [_below(p, d) for p, g in images.items() for d in _all_dataset_paths(g)]
+        found = groups(await fetch(levels + [_below(p, "labels") for p in images]))
+        labels = [_below(p, n) for p, g in found.items() if p.endswith("labels") for n in _listed(g)]
+        label_images = groups(await fetch(labels))
+        await fetch([_below(p, d) for p, g in label_images.items() for d in _all_dataset_paths(g)])
+
+    sync(walk())
+    return with_hierarchy(group, flat)
+
+
+def _below(path: str, name: str) -> str:
+    return f"{path}/{name}" if path else name
+
+
+def _all_dataset_paths(group: zarr.Group) -> list[str]:
+    """The levels every multiscale of an image names."""
+    ome = group_ome(group)
+    count = len(ome.get("multiscales") or []) if isinstance(ome.get("multiscales"), list) else 0
+    return sorted({path for index in range(count) for path in dataset_paths(ome, index)})
+
+
+def _listed(labels_group: zarr.Group) -> list[str]:
+    names = group_ome(labels_group).get("labels") or []
+    return [safe_relative_path(n, "label") for n in names if isinstance(n, str)]

@@ -14,9 +14,8 @@ import xarray as xr
 import zarr
 from xarray.backends import BackendEntrypoint
 
-from ..consolidated import read_hierarchy
 from ..errors import InvalidImageError
-from ..read import group_ome, is_ome_zarr_attrs, is_ome_zarr_path
+from ..read import group_ome, is_ome_zarr_attrs, is_ome_zarr_path, plate_hierarchy
 from ..stores import is_ozx, open_readonly_group
 from .assemble import add_labels, group_nodes, level_dataset, open_image, plate_dataset, well_dataset
 
@@ -72,9 +71,9 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
         group = open_readonly_group(filename_or_obj, storage_options)
         ome = group_ome(group)
         if "plate" in ome:
-            ds = plate_dataset(read_hierarchy(group), level)
+            ds = plate_dataset(plate_hierarchy(group), level)
         elif "well" in ome:
-            ds = well_dataset(read_hierarchy(group), level)
+            ds = well_dataset(plate_hierarchy(group), level)
         elif "scene" in ome and "multiscales" not in ome:
             raise InvalidImageError(
                 "the group holds an OME-NGFF 0.6 scene (several images placed in shared coordinate "
@@ -99,7 +98,7 @@ class OmeZarrBackendEntrypoint(BackendEntrypoint):
     ) -> dict[str, xr.Dataset]:
         # every node is read, so its metadata is read at once
         return group_nodes(
-            read_hierarchy(open_readonly_group(filename_or_obj, storage_options)),
+            plate_hierarchy(open_readonly_group(filename_or_obj, storage_options)),
             "",
             drop_variables,
             multiscale,
