@@ -32,7 +32,7 @@ from .blocks import write_target
 from .groups import GroupLike, check_format, check_group_fmt, open_existing_group
 from .labels import LabelPlan
 from .plan import ImagePlan
-from .windows import channel_ranges
+from .windows import READ_BACK_BYTES, channel_ranges, lazy_channel_ranges
 
 __all__ = [
     "create_images",
@@ -134,18 +134,35 @@ def _measured_then_written(
     fmt: Format,
     datasets: Any = None,
     smallest: zarr.Array | None = None,
+    ranges: Any = None,
 ) -> None:
     """The image's OME metadata, its missing channel windows measured on the smallest level as stored
-    (``smallest``, the array if the caller has it, else opened)."""
+    (``smallest``, the array if the caller has it, else opened), unless the write measured its
+    ``ranges`` already (see :func:`_measured_while_written`)."""
     if needs_windows(image.omero):
         assert image.omero is not None
-        # from the smallest level, read back: a thumbnail's worth of reading for a pyramid
-        if smallest is None:
-            smallest = group[image.levels[-1].path]  # type: ignore[assignment]
-        assert isinstance(smallest, zarr.Array)
-        ranges = channel_ranges(smallest, image.axes)
-        image = replace(image, omero=with_windows(image.omero, ranges, smallest.dtype))
+        if ranges is None:
+            # from the smallest level, read back: a thumbnail's worth of reading for a pyramid
+            if smallest is None:
+                smallest = group[image.levels[-1].path]  # type: ignore[assignment]
+            assert isinstance(smallest, zarr.Array)
+            ranges = channel_ranges(smallest, image.axes)
+        image = replace(image, omero=with_windows(image.omero, ranges, image.dtype))
     write_multiscale_metadata(group, image, fmt, datasets)
+
+
+def _measured_while_written(plan: ImagePlan) -> Any:
+    """The channel ranges of a smallest level too large to read back cheaply (an image with few or no
+    extra levels), measured on the blocks the write computes anyway: a delayed value; else ``None``,
+    and they are read back once written."""
+    smallest = plan.data[-1]
+    if (
+        not needs_windows(plan.image.omero)
+        or not hasattr(smallest, "dask")
+        or smallest.nbytes <= READ_BACK_BYTES
+    ):
+        return None
+    return lazy_channel_ranges(smallest, plan.image.axes, plan.image.dtype)
 
 
 def write_multiscale_metadata(
@@ -186,8 +203,10 @@ def store_then(
     compute: bool | None,
     progress: bool,
     regions: Sequence[tuple[slice, ...]] | None = None,
+    measured: Any = None,
 ) -> list[Any]:
-    """Write every level into its target (its region), then call ``finish`` (the metadata); lazily when
+    """Write every level into its target (its region), then call ``finish`` (the metadata) with what
+    was stored and ``measured`` (a delayed value computed with the data, or ``None``); lazily when
     ``compute`` is false."""
     import dask
     import dask.array as da
@@ -199,7 +218,7 @@ def store_then(
         if sources
         else None  # a resume that finds every block stored: the metadata only
     )
-    done = dask.delayed(finish, pure=False)(stored)
+    done = dask.delayed(finish, pure=False)(stored, measured)
     if compute:
         execution.compute(done, progress=progress)
         return []
@@ -244,7 +263,8 @@ def write_image(
     if resumable:
         _progress.mark_in_progress(group, planned_document(plan), "writing")
     finish = _finisher(group, plan, fmt, after, resumable, consolidated, smallest=arrays[-1])
-    return store_then(plan.data, [write_target(a) for a in arrays], finish, compute, progress)
+    targets = [write_target(a) for a in arrays]
+    return store_then(plan.data, targets, finish, compute, progress, measured=_measured_while_written(plan))
 
 
 def image_written(
@@ -269,11 +289,12 @@ def metadata_last(
     resumable: bool = False,
     consolidated: bool = True,
     smallest: zarr.Array | None = None,
+    ranges: Any = None,
 ) -> None:
     """The last step of every image write, once its data are stored: the OME metadata, then ``after``
     (a label's listing...), then the resume record is cleared and, with ``consolidated``, zarr's
     consolidated metadata of a group above is refreshed (:func:`~xarray_omezarr.stores.keep_consolidated`)."""
-    _measured_then_written(group, image, fmt, datasets, smallest)
+    _measured_then_written(group, image, fmt, datasets, smallest, ranges)
     if after is not None:
         after(group)
     if resumable:
@@ -291,7 +312,7 @@ def _finisher(
     consolidated: bool = True,
     smallest: zarr.Array | None = None,
 ) -> Callable[..., None]:
-    def finish(*_: Any) -> None:
+    def finish(_: Any = None, ranges: Any = None) -> None:
         metadata_last(
             group,
             plan.image,
@@ -301,6 +322,7 @@ def _finisher(
             resumable=resumable,
             consolidated=consolidated,
             smallest=smallest,
+            ranges=ranges,
         )
 
     return finish
