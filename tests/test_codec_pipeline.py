@@ -75,6 +75,39 @@ def test_stores_written_through_zarrs_are_those_written_without(
     validate_store(tmp_path / "zarrs.ome.zarr")
 
 
+@pytest.mark.parametrize("dtype", ["uint16", "float32"])
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_empty_chunks_are_left_out_alike_by_both_pipelines(tmp_path: Path, dtype: str, version: str) -> None:
+    """zarrs finds empty chunks itself where zarr's pipeline has ours check them: the same objects
+    are left out, a chunk of -0.0 (not zero bits) is kept, and so is a chunk with a single value set."""
+    values = np.zeros((2, 32, 64), dtype)
+    values[0, :16, :32] = 7  # one whole chunk
+    values[1, 0, 0] = 1  # a single pixel of another
+    if dtype == "float32":
+        values[1, 16:, 32:] = -0.0
+    data = xr.DataArray(values, dims=("c", "y", "x"))
+    written = {}
+    for pipeline in ("zarr", "zarrs"):
+        path = tmp_path / f"{pipeline}.ome.zarr"
+        with xarray_omezarr.set_options(codec_pipeline=pipeline):
+            data.omezarr.to_zarr(
+                path, version=version, scale_factors=(), storage_options={"chunks": (1, 16, 32)}
+            )
+        written[pipeline] = store_files(path)
+    assert_same_files(written["zarrs"], written["zarr"])
+    stored = sorted(
+        k.split("/", 1)[1]
+        for k in written["zarrs"]
+        if k.startswith("0/") and not k.endswith(("zarr.json", ".zarray", ".zattrs"))
+    )
+    prefix = "c/" if version == "0.5" else ""  # 0.4 stores its chunk keys with "/" too, without "c/"
+    expected = [f"{prefix}0/0/0", f"{prefix}1/0/0"] + ([f"{prefix}1/1/1"] if dtype == "float32" else [])
+    assert stored == expected
+    np.testing.assert_array_equal(
+        xr.open_dataarray(tmp_path / "zarrs.ome.zarr", engine="omezarr").values, values
+    )
+
+
 def test_levels_are_written_and_read_through_zarrs(tmp_path: Path) -> None:
     path = tmp_path / "img.ome.zarr"
     source = image()

@@ -33,7 +33,7 @@ from typing import Any, Literal, TypeAlias
 
 import zarr
 
-__all__ = ["CodecPipeline", "codec_pipeline_for", "get_options", "pipelined", "set_options"]
+__all__ = ["CodecPipeline", "codec_pipeline_for", "get_options", "pipelined", "set_options", "uses_zarrs"]
 
 CodecPipeline: TypeAlias = Literal["auto", "zarrs", "zarr"]
 
@@ -198,6 +198,19 @@ def pipelined(array: zarr.Array, *, writing: bool, write_empty_chunks: bool | No
         again = zarr.Array(_same_array(array, config))
     unsupported = any("unsupported by ZarrsCodecPipeline" in str(w.message) for w in caught)
     return as_asked if unsupported else again
+
+
+def uses_zarrs(array: zarr.Array) -> bool:
+    """Whether ``array`` reads and writes through zarrs' pipeline (see :func:`pipelined`).
+
+    Examples
+    --------
+    >>> a = zarr.create_array(zarr.storage.MemoryStore(), shape=(4,), chunks=(2,), dtype="u1")
+    >>> with set_options(codec_pipeline="zarr"):
+    ...     uses_zarrs(pipelined(a, writing=True))
+    False
+    """
+    return type(array._async_array.codec_pipeline).__name__ == _ZARRS.rsplit(".", 1)[1]
 
 
 def _same_array(array: zarr.Array, config: Any) -> Any:

@@ -16,10 +16,12 @@ from ..geometry.axes import Axis
 
 __all__ = [
     "TARGET_CHUNK_BYTES",
+    "TARGET_IN_PLACE_UNIT_BYTES",
     "TARGET_SHARD_BYTES",
     "TARGET_WRITE_UNIT_BYTES",
     "default_chunks",
     "default_shards",
+    "in_place_units",
     "read_blocks",
     "write_units",
 ]
@@ -30,6 +32,8 @@ TARGET_SHARD_BYTES = 64 * 2**20
 """Upper bound of an automatic shard: few objects per level, while a write task still holds one shard."""
 TARGET_WRITE_UNIT_BYTES = 4 * 2**20
 """About how much of a level one write task computes and writes (see :func:`write_units`)."""
+TARGET_IN_PLACE_UNIT_BYTES = 256 * 2**20
+"""Upper bound of a write task's block of an array already in memory (see :func:`in_place_units`)."""
 _MAX_PLANE_EDGE = 1024  # 2-D tiles larger than this make viewers fetch far more than they show
 
 
@@ -97,6 +101,42 @@ def write_units(
         return spatial
     others = [i for i in range(len(shape)) if i not in space]
     return _grown(spatial, shape, dtype, axes, TARGET_WRITE_UNIT_BYTES, grow=others)
+
+
+def in_place_units(objects: Sequence[int], shape: Sequence[int], dtype: Any) -> tuple[int, ...] | None:
+    """The block one write task hands to zarr from a C-contiguous array in memory, or ``None``.
+
+    Such a block is a view: it costs no memory, so it is as large as a contiguous run of whole stored
+    ``objects`` (chunks or shards) allows within :data:`TARGET_IN_PLACE_UNIT_BYTES`. Zarr's work per
+    call (indexing, chunk descriptions, the trip through its event loop) is then paid a few times per
+    level instead of once per few MiB, and zarrs' pipeline encodes the block where it lies, without
+    first copying it to make it contiguous. Trailing axes are taken whole, from the last; ``None``
+    when no block of several objects is contiguous within the bound (the caller then cuts
+    :func:`write_units`).
+
+    Examples
+    --------
+    >>> in_place_units((1, 16, 256, 256), (2, 64, 2048, 2048), "uint16")  # 256 MiB
+    (1, 32, 2048, 2048)
+    >>> in_place_units((1, 16, 256, 256), (2, 64, 8192, 8192), "uint16") is None  # 2 GiB per z-slab
+    True
+    >>> in_place_units((256, 256), (1000, 1000), "uint8")
+    (1000, 1000)
+    """
+    itemsize = np.dtype(dtype).itemsize
+    unit = [int(o) for o in objects]
+    for axis in range(len(shape) - 1, -1, -1):
+        others = math.prod(unit) // unit[axis]
+        fitting = TARGET_IN_PLACE_UNIT_BYTES // (others * itemsize) // unit[axis] * unit[axis]
+        if fitting >= shape[axis]:
+            unit[axis] = int(shape[axis])  # whole: the next axis out may grow too
+            continue
+        unit[axis] = max(unit[axis], fitting)
+        # contiguous only if every axis before this one is a single index
+        if any(u > 1 for u in unit[:axis]) or unit == [int(o) for o in objects]:
+            return None
+        break
+    return tuple(unit)
 
 
 def read_blocks(

@@ -1,14 +1,14 @@
 """The blocks the engine writes: dask blocks of whole stored objects, and the target that writes them.
 
 :func:`as_dask` cuts numpy input into views (never a copy) and :func:`write_ready` makes every block
-cover whole chunks or shards, so that no two tasks write one stored object. :class:`SkipEmptyChunks`
-then writes each block, leaving chunks that hold only the fill value unwritten.
+cover whole chunks or shards, so that no two tasks write one stored object. :func:`write_target` then
+writes each block, leaving chunks that hold only the fill value unwritten, as zarr does.
 
-Zarr skips such chunks too (``write_empty_chunks=False``), but it finds them by comparing every chunk with
-its fill value through a broadcast and a temporary array of booleans, which costs about a tenth of a
-write's time on 2 cores. Here a block is checked chunk by chunk with ``ndarray.any()`` on its bits (no
-temporary), and written in one call when no chunk is empty, the usual case for images; the store that
-results is the one zarr would write.
+zarrs' pipeline finds those chunks itself, in Rust, on the threads that encode. Zarr's own pipeline
+compares every chunk with its fill value through a broadcast and a temporary array of booleans, which
+costs about a tenth of a write's time on 2 cores; there :class:`SkipEmptyChunks` checks a block chunk
+by chunk with ``ndarray.any()`` on its bits (no temporary), and writes it in one call when no chunk is
+empty, the usual case for images. Either way the store is the one zarr would write.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import zarr
 
-from ..config import pipelined
+from ..config import pipelined, uses_zarrs
 from ..geometry.axes import Axis
-from ..scale.chunking import write_units
+from ..scale.chunking import in_place_units, write_units
 
 __all__ = ["SkipEmptyChunks", "as_dask", "write_ready", "write_target"]
 
@@ -87,29 +87,44 @@ def _chunk_pieces(region: tuple[slice, ...], chunks: tuple[int, ...], shape: tup
 
 
 def write_target(array: zarr.Array) -> Any:
-    """What ``da.store`` writes ``array`` through, with the chosen codec pipeline: :class:`SkipEmptyChunks`
-    where it applies, else ``array``.
+    """What ``da.store`` writes ``array`` through, with the chosen codec pipeline: the array itself, or
+    :class:`SkipEmptyChunks` over it where zarr's own pipeline would look for empty chunks.
 
-    It applies to unsharded arrays with a zero fill value that skip empty chunks (zarr's default); shards
-    are written whole, and zarr's sharding codec leaves out their empty inner chunks itself.
+    That is an unsharded array with a zero fill value that skips empty chunks (zarr's default) written by
+    zarr's pipeline; zarrs' pipeline finds them itself, and shards are written whole, zarr's sharding
+    codec leaving out their empty inner chunks.
     """
+    chosen = pipelined(array, writing=True)
     fill = array.fill_value
-    if array.shards is None and not array.config.write_empty_chunks and fill is not None and not np.any(fill):
+    if (
+        array.shards is None
+        and not array.config.write_empty_chunks
+        and fill is not None
+        and not np.any(fill)
+        and not uses_zarrs(chosen)
+    ):
         return SkipEmptyChunks(array)
-    return pipelined(array, writing=True)
+    return chosen
 
 
 def write_ready(level: Any, objects: tuple[int, ...], axes: Sequence[Axis]) -> Any:
     """``level`` as dask blocks that each cover whole stored ``objects`` (chunks or shards).
 
-    Blocks that already do are kept; anything else is cut into :func:`write_units`.
+    Blocks that already do are kept. An array in memory is cut into views as large as
+    :func:`~xarray_omezarr.scale.chunking.in_place_units` allows (they cost no memory); anything else
+    into :func:`~xarray_omezarr.scale.chunking.write_units`.
     """
     if hasattr(level, "dask") and all(
         all(c % o == 0 for c in block_sizes[:-1])
         for block_sizes, o in zip(level.chunks, objects, strict=True)
     ):
         return level
-    return as_dask(level, write_units(objects, level.shape, level.dtype, axes))
+    in_place = (
+        in_place_units(objects, level.shape, level.dtype)
+        if isinstance(level, np.ndarray) and level.flags.c_contiguous
+        else None
+    )
+    return as_dask(level, in_place or write_units(objects, level.shape, level.dtype, axes))
 
 
 def as_dask(array: Any, chunks: tuple[int, ...]) -> Any:

@@ -277,7 +277,14 @@ def plan_image(
         stored = array_options(options, shape, data.dtype, described.axes, fmt, index)
         arrays.append(stored)
         units.append(write_units(stored["shards"] or stored["chunks"], shape, data.dtype, described.axes))
-    levels = build_pyramid(as_dask(data, units[0]), factors, spec.name, chunks=units)
+    if isinstance(data, np.ndarray):
+        # written from views as large as write_ready finds best, while the next level is computed
+        # from write units cut out of them (views again), so that its temporaries stay small
+        level0 = write_ready(data, arrays[0]["shards"] or arrays[0]["chunks"], described.axes)
+    else:
+        level0 = as_dask(data, units[0])  # computed once, for the store and the next level alike
+    levels = build_pyramid(level0, factors, spec.name, chunks=units)
+    levels[0] = level0
     image = described.image
     _check_levels(levels, image.axes)
     return _assembled(
