@@ -45,6 +45,9 @@ from typing import Any
 WRITERS = ("floor", "floor-zarrs", "ours", "ours-zarrs", "ome-zarr-py", "ngff-zarr")
 DIMS = ("c", "z", "y", "x")
 CODECS = ("zstd", "blosc-lz4", "blosc-zstd", "none")
+WARM_BYTES = 3 * 2**30
+"""Memory every writer touches and frees before its clock starts (:func:`warm_memory`): more than a
+write of the default image touches (its files in the page cache, and the floor's levels)."""
 
 
 # --- the image -----------------------------------------------------------------------------------------
@@ -192,6 +195,23 @@ def write(writer: str, image: Any, path: str, settings: dict[str, Any]) -> float
 # --- measuring -----------------------------------------------------------------------------------------
 
 
+def warm_memory(nbytes: int) -> None:
+    """Touch ``nbytes`` of fresh memory and free it, right before the clock starts, in every writer alike.
+
+    On a virtual machine that hands freed memory back to its host (a balloon's free page reporting, as
+    on the machines these figures come from), the first touch of a page after that costs a fault in
+    the host, which the guest sees only as slower page faults and page-cache copies (system time).
+    A writer that allocated and freed a lot just before the clock (the floor, computing its levels)
+    then writes its files into memory that is still backed, while one that starts cold pays up to a
+    second more for the same bytes. Warming every writer the same way measures the writers, not
+    what the process did before; the warmed memory is freed, so peak memory is not affected.
+    """
+    import numpy as np
+
+    block = np.ones(nbytes, dtype=np.uint8)  # ones, not empty: every page is written
+    del block
+
+
 def reset_peak_memory() -> None:
     """Restart the kernel's high-water mark of resident memory (Linux); elsewhere it runs from the start."""
     try:
@@ -237,6 +257,7 @@ def codec_pipeline(writer: str) -> Any:
 
 def import_writer(writer: str) -> None:
     """Import what ``writer`` needs, so that imports stay outside the clock and the memory figure."""
+    import contextlib
     import importlib
 
     names = ["zarr", "dask.array", "xarray"]
@@ -248,6 +269,11 @@ def import_writer(writer: str) -> None:
         names.append("ngff_zarr")
     for name in names:
         importlib.import_module(name)
+    # imported on first use by whoever uses them: zarr imports the codec pipeline it is configured
+    # with, and dask imports distributed (when installed) in every compute, to look for a client
+    for name in ("zarrs", "numcodecs", "distributed"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 def run_one(writer: str, path: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -257,6 +283,7 @@ def run_one(writer: str, path: str, settings: dict[str, Any]) -> dict[str, Any]:
     if writer.startswith("open-"):
         import cases
 
+        warm_memory(WARM_BYTES)
         reset_peak_memory()
         seconds, requests = cases.open_plate(writer, settings["read_from"])
         return {
@@ -270,6 +297,7 @@ def run_one(writer: str, path: str, settings: dict[str, Any]) -> dict[str, Any]:
         import cases
 
         with codec_pipeline(writer):
+            warm_memory(WARM_BYTES)
             reset_peak_memory()
             if writer.startswith("plate-"):
                 seconds = cases.write_plate(base, path)
@@ -289,6 +317,7 @@ def run_one(writer: str, path: str, settings: dict[str, Any]) -> dict[str, Any]:
     kind = settings.get("image", "smooth")
     image = lazy_image(shape, chunks, kind) if settings["lazy"] else numpy_image(shape, chunks, kind)
     with codec_pipeline(writer):
+        warm_memory(WARM_BYTES)
         reset_peak_memory()
         seconds = write(base, image, path, settings)
         peak = peak_memory_mib()
@@ -312,15 +341,14 @@ def pipeline_of(writer: str, path: str) -> str:
         return "zarrs" if writer.endswith("-zarrs") else "zarr"
     import zarr
 
-    from xarray_omezarr.config import pipelined
+    from xarray_omezarr.config import pipelined, uses_zarrs
 
     level0 = next(
         array
         for name, array in zarr.open_group(path, mode="r").members(max_depth=None)
         if isinstance(array, zarr.Array) and name.rsplit("/", 1)[-1] == "0"
     )
-    chosen = pipelined(level0, writing=True)._async_array.codec_pipeline
-    return "zarrs" if "Zarrs" in type(chosen).__name__ else "zarr"
+    return "zarrs" if uses_zarrs(pipelined(level0, writing=True)) else "zarr"
 
 
 # --- the comparison ------------------------------------------------------------------------------------
