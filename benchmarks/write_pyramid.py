@@ -278,6 +278,11 @@ def import_writer(writer: str) -> None:
     for name in ("zarrs", "numcodecs", "distributed"):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    # and xarray looks for the duck-array libraries it knows (pint, sparse, ...) on the first variable it makes
+    import numpy as np
+    import xarray as xr
+
+    xr.DataArray(np.zeros(2), dims="x", coords={"x": [0.0, 1.0]})
 
 
 def run_one(writer: str, path: str, settings: dict[str, Any]) -> dict[str, Any]:
