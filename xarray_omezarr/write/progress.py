@@ -49,6 +49,7 @@ import zarr
 from zarr.core.sync import sync
 
 from ..config import zarrs_installed
+from .blocks import StoreTarget
 
 __all__ = [
     "PROGRESS_KEY",
@@ -217,11 +218,12 @@ def missing_writes(
         blocks = block_regions(data, offset)
         todo, count = missing_blocks(array, blocks, stored_keys(group, path), decode)
         rewritten, total = rewritten + len(todo), total + count
+        target = StoreTarget(array)
         for block in todo:
             todo_sources.append(
                 data[tuple(slice(b.start - o, b.stop - o) for b, o in zip(block, offset, strict=True))]
             )
-            todo_targets.append(array)
+            todo_targets.append(target)
             todo_regions.append(block)
     return todo_sources, todo_targets, todo_regions, rewritten, total
 

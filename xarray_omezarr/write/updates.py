@@ -17,7 +17,7 @@ from ..model import Multiscale
 from ..ngff import Format
 from . import progress as _progress
 from .append import AppendPlan
-from .blocks import write_target
+from .blocks import StoreTarget, write_target
 from .engine import metadata_last, store_then
 from .plan import ImagePlan
 from .progress import log_resume
@@ -124,7 +124,7 @@ def rewrite_levels(
         assert isinstance(array, zarr.Array)
         sources.append(data[region])
         # zarr itself (not SkipEmptyChunks), which deletes a chunk that becomes empty
-        targets.append(pipelined(array, writing=True))
+        targets.append(StoreTarget(pipelined(array, writing=True)))
         where.append(region)
 
     def finish(*_: Any) -> None:
