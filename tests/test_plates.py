@@ -1276,3 +1276,32 @@ def test_mode_a_replaces_the_fields_it_writes_and_keeps_the_rest(tmp_path, versi
     assert ome_metadata(target / "A" / "1")["well"]["images"] == [{"path": "0"}]
     assert [w["path"] for w in ome_metadata(target)["plate"]["wells"]] == ["A/1", "B/2"]
     validate_store(target)
+
+
+def test_each_fields_channel_windows_are_those_of_the_same_image_written_alone(tmp_path):
+    """A plate measures its fields' windows on the levels as they are computed, a lone image reads its
+    smallest level back: both give each channel's finite range as stored."""
+    rng = np.random.default_rng(11)
+    floats = rng.normal(50, 20, (2, 40, 36)).astype("float32")
+    floats[0, 3, 3], floats[0, 4, 4] = np.nan, np.inf
+    floats[1] = np.nan  # no finite value: the window is 0 to 0
+    counts = rng.poisson(900, (3, 33, 31)).astype("uint16")  # odd sizes: the last pixels are cut
+    fields = {
+        "A/1": [xr.DataArray(floats, dims=("c", "y", "x"), name="f")],
+        "B/2": [
+            xr.DataArray(counts, dims=("c", "y", "x"), name="n"),
+            xr.DataArray(counts[:, ::-1], dims=("c", "y", "x"), name="n"),
+        ],
+    }
+    options = {"scale_factors": (2, 4), "method": "local_mean", "storage_options": {"chunks": (1, 8, 8)}}
+    xarray_omezarr.write_plate(tmp_path / "plate.ome.zarr", fields, **options)
+    for well, images in fields.items():
+        for i, image in enumerate(images):
+            alone = tmp_path / f"{well.replace('/', '')}{i}.ome.zarr"
+            image.omezarr.to_zarr(alone, **options)
+            in_plate = ome_metadata(tmp_path / "plate.ome.zarr" / well / str(i))["omero"]
+            assert in_plate == ome_metadata(alone)["omero"]
+            smallest = zarr.open_group(alone, mode="r")["2"][0]
+            finite = smallest[np.isfinite(smallest)]
+            window = in_plate["channels"][0]["window"]
+            assert (window["start"], window["end"]) == (float(finite.min()), float(finite.max()))

@@ -138,7 +138,7 @@ def _measured_then_written(
 ) -> None:
     """The image's OME metadata, its missing channel windows measured on the smallest level as stored
     (``smallest``, the array if the caller has it, else opened), unless the write measured its
-    ``ranges`` already (see :func:`_measured_while_written`)."""
+    ``ranges`` already (see :func:`ranges_while_written`)."""
     if needs_windows(image.omero):
         assert image.omero is not None
         if ranges is None:
@@ -151,16 +151,18 @@ def _measured_then_written(
     write_multiscale_metadata(group, image, fmt, datasets)
 
 
-def _measured_while_written(plan: ImagePlan) -> Any:
-    """The channel ranges of a smallest level too large to read back cheaply (an image with few or no
-    extra levels), measured on the blocks the write computes anyway: a delayed value; else ``None``,
-    and they are read back once written."""
+def ranges_while_written(plan: ImagePlan, *, larger_than: int = 0) -> Any:
+    """The channel ranges of the plan's smallest level, measured on the blocks the write computes
+    anyway: a delayed value to compute with the write, or ``None`` when the image needs no windows,
+    its data are not dask, or its smallest level is at most ``larger_than`` bytes (read back once
+    written instead, see :func:`_measured_then_written`).
+
+    A single image measures only a large smallest level this way (:data:`~.windows.READ_BACK_BYTES`:
+    a pyramid's thumbnail costs nothing to read back); a plate measures every field's, which saves a
+    read per field.
+    """
     smallest = plan.data[-1]
-    if (
-        not needs_windows(plan.image.omero)
-        or not hasattr(smallest, "dask")
-        or smallest.nbytes <= READ_BACK_BYTES
-    ):
+    if not needs_windows(plan.image.omero) or not hasattr(smallest, "dask") or smallest.nbytes <= larger_than:
         return None
     return lazy_channel_ranges(smallest, plan.image.axes, plan.image.dtype)
 
@@ -264,18 +266,37 @@ def write_image(
         _progress.mark_in_progress(group, planned_document(plan), "writing")
     finish = _finisher(group, plan, fmt, after, resumable, consolidated, smallest=arrays[-1])
     targets = [write_target(a) for a in arrays]
-    return store_then(plan.data, targets, finish, compute, progress, measured=_measured_while_written(plan))
+    return store_then(
+        plan.data,
+        targets,
+        finish,
+        compute,
+        progress,
+        measured=ranges_while_written(plan, larger_than=READ_BACK_BYTES),
+    )
 
 
 def image_written(
-    group: zarr.Group, plan: ImagePlan, fmt: Format, smallest: zarr.Array | None = None
+    group: zarr.Group,
+    plan: ImagePlan,
+    fmt: Format,
+    smallest: zarr.Array | None = None,
+    ranges: Any = None,
 ) -> None:
     """The last step of writing an image whose data are stored: its OME metadata (nothing else).
 
-    ``smallest`` is its smallest level's array, if the caller has it (else it is opened).
+    ``smallest`` is its smallest level's array, if the caller has it (else it is opened), ``ranges``
+    its channel ranges if the write measured them (:func:`ranges_while_written`).
     """
     metadata_last(
-        group, plan.image, fmt, plan.datasets, resumable=False, consolidated=False, smallest=smallest
+        group,
+        plan.image,
+        fmt,
+        plan.datasets,
+        resumable=False,
+        consolidated=False,
+        smallest=smallest,
+        ranges=ranges,
     )
 
 

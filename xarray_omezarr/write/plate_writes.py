@@ -62,15 +62,19 @@ def write_plate(plan: PlatePlan, store: GroupLike, *, mode: WriteMode = "w-", pr
         groups, arrays = engine.create_images(root, images, overwrite=not fresh)
         sources = [level for image in images.values() for level in image.data]
         targets = [write_target(array) for path in images for array in arrays[path]]
-        execution.compute(_stored(sources, targets), progress=progress)
+        # the channel windows, measured on the smallest levels as they are computed, not read back
+        measured = {path: engine.ranges_while_written(image) for path, image in images.items()}
+        measured = {path: ranges for path, ranges in measured.items() if ranges is not None}
+        _, *values = execution.compute((_stored(sources, targets), *measured.values()), progress=progress)
+        ranges = dict(zip(measured, values, strict=True))
 
-        def well_written(well: str, groups: Any = groups, arrays: Any = arrays) -> None:
+        def well_written(well: str, groups: Any = groups, arrays: Any = arrays, ranges: Any = ranges) -> None:
             for i, field in enumerate(plan.fields[well]):
-                group = groups[f"{well}/{i}"]
-                engine.image_written(group, field.image, fmt, arrays[f"{well}/{i}"][-1])
+                group, path = groups[f"{well}/{i}"], f"{well}/{i}"
+                engine.image_written(group, field.image, fmt, arrays[path][-1], ranges.get(path))
                 for label in field.labels:
                     path = f"{well}/{i}/labels/{label.name}"
-                    engine.image_written(groups[path], label.plan, fmt, arrays[path][-1])
+                    engine.image_written(groups[path], label.plan, fmt, arrays[path][-1], ranges.get(path))
                     engine.label_written(group, label.name, label.image_label, fmt)
             well_group = groups[well] if well in groups else root[well]
             assert isinstance(well_group, zarr.Group)

@@ -17,12 +17,16 @@ import zarr
 from ..geometry.axes import Axis
 from ..scale.chunking import read_blocks
 
-__all__ = ["READ_BACK_BYTES", "channel_ranges", "lazy_channel_ranges"]
+__all__ = ["MEASURED_WHOLE_BYTES", "READ_BACK_BYTES", "channel_ranges", "lazy_channel_ranges"]
 
 
 READ_BACK_BYTES = 64 * 2**20
 """Up to this size a smallest level's channel ranges are read back once written; above it (an image
 written with few or no extra levels) they are measured on its blocks as they are written."""
+
+MEASURED_WHOLE_BYTES = 16 * 2**20
+"""Up to this size a level measured as it is written is measured whole, in one task: a small field of a
+plate then adds one task to the write, not one per block."""
 
 
 def channel_ranges(array: zarr.Array, axes: Sequence[Axis]) -> np.ndarray:
@@ -59,6 +63,9 @@ def lazy_channel_ranges(level: Any, axes: Sequence[Axis], dtype: Any) -> Any:
 
     channel = _channel_axis(axes)
     count = level.shape[channel] if channel is not None else 1
+    if level.nbytes <= MEASURED_WHOLE_BYTES:  # dask hands the task the level whole
+        whole = dask.delayed(_block_ranges, pure=True)(level, channel, (0,) * level.ndim, dtype)
+        return dask.delayed(_combined, pure=True)([whole], count)
     starts = [np.cumsum((0, *c[:-1])) for c in level.chunks]
     parts = [
         dask.delayed(_block_ranges, pure=True)(
