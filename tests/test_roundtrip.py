@@ -159,12 +159,14 @@ def _windows(path) -> list[dict]:
     return [c["window"] for c in zarr.open_group(path, mode="r").attrs["ome"]["omero"]["channels"]]
 
 
-@pytest.mark.parametrize("how", ["read back", "measured while written"])
+@pytest.mark.parametrize("how", ["read back", "measured while written", "measured whole while written"])
 def test_channel_windows_are_each_channels_finite_range_on_the_smallest_level(tmp_path, how, monkeypatch):
-    from xarray_omezarr.write import engine
+    from xarray_omezarr.write import engine, windows
 
-    if how == "measured while written":  # as for a smallest level too large to read back
+    if how != "read back":  # as for a smallest level too large to read back
         monkeypatch.setattr(engine, "READ_BACK_BYTES", 0)
+    if how == "measured while written":  # block by block, as for a level too large to measure whole
+        monkeypatch.setattr(windows, "MEASURED_WHOLE_BYTES", 0)
     rng = np.random.default_rng(4)
     data = rng.normal(100, 30, (3, 300, 200)).astype("float32")
     data[0, 5, 5], data[0, 6, 6], data[0, 7, 7] = np.nan, np.inf, -np.inf

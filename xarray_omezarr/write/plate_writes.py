@@ -63,14 +63,18 @@ def write_plate(plan: PlatePlan, store: GroupLike, *, mode: WriteMode = "w-", pr
         sources = [level for image in images.values() for level in image.data]
         targets = [write_target(array) for path in images for array in arrays[path]]
         # the channel windows, measured on the smallest levels as they are computed, not read back
-        measured = {path: engine.ranges_while_written(image) for path, image in images.items()}
-        measured = {path: ranges for path, ranges in measured.items() if ranges is not None}
+        measured = {
+            path: ranges
+            for path, image in images.items()
+            if (ranges := engine.ranges_while_written(image)) is not None
+        }
         _, *values = execution.compute((_stored(sources, targets), *measured.values()), progress=progress)
         ranges = dict(zip(measured, values, strict=True))
 
         def well_written(well: str, groups: Any = groups, arrays: Any = arrays, ranges: Any = ranges) -> None:
             for i, field in enumerate(plan.fields[well]):
-                group, path = groups[f"{well}/{i}"], f"{well}/{i}"
+                path = f"{well}/{i}"
+                group = groups[path]
                 engine.image_written(group, field.image, fmt, arrays[path][-1], ranges.get(path))
                 for label in field.labels:
                     path = f"{well}/{i}/labels/{label.name}"
